@@ -1,0 +1,1 @@
+"""The analyzer: loads a log tree into DuckDB and answers questions about it (never writes it)."""

@@ -1,0 +1,67 @@
+"""The typer application: registers every command and turns LogtoolError into `Error:` + exit code."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from logtool.errors import LogtoolError
+
+# Each module defines register(app); command bodies import the library lazily so that
+# `logtool trace` does not pay for duckdb or pyarrow when it does not need them.
+COMMAND_MODULES = (
+    "logtool.cli.trace_cmd",
+    "logtool.cli.analyze_cmds",
+    "logtool.cli.prune_cmd",
+    "logtool.cli.ops_cmds",
+    "logtool.cli.demo_cmd",
+)
+
+
+class LogtoolGroup(TyperGroup):
+    """The one place where LogtoolError meets the user."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except LogtoolError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=LogtoolGroup,
+    name="logtool",
+    help="Analyze container-aware log trees: trace ids, container health, tier latencies, errors.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Analyze container-aware log trees: trace ids, container health, tier latencies, errors."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+@app.command()
+def version() -> None:
+    """Print logtool's version and the log-tree format version it reads and writes."""
+    from logtool import __version__
+    from logtool.contract import FORMAT_VERSION
+
+    typer.echo(f"logtool {__version__} (tree format {FORMAT_VERSION})")

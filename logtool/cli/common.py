@@ -1,0 +1,42 @@
+"""Shared CLI plumbing: the default tree path, stdout/stderr consoles, JSON output, skip notices."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+ROOT_ENV = "LOGTOOL_ROOT"
+
+# Data goes to stdout, messages and progress to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def default_root() -> Path:
+    """The tree to read when no PATH is given: $LOGTOOL_ROOT, else ./logs."""
+    return Path(os.environ.get(ROOT_ENV) or "logs")
+
+
+def print_json(data: Any) -> None:
+    """Write data to stdout as indented JSON (datetimes, paths and the like as strings)."""
+    sys.stdout.write(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+        + "\n"
+    )
+    sys.stdout.flush()
+
+
+def report_skipped(skipped: int, detail: str = "") -> None:
+    """Tell the user on stderr how many input lines were skipped as unreadable."""
+    if skipped:
+        err.print(f"[yellow]Skipped {skipped} unreadable line(s){detail}[/yellow]")
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on a terminal: piped output stays quiet."""
+    return err.is_terminal

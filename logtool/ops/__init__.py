@@ -1,0 +1,1 @@
+"""Operations: the log manager, configuration, routing to backends and monitoring."""
