@@ -1,0 +1,379 @@
+"""The per-process writer engine: a bounded queue drained by one thread owning every handle."""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from logtool import contract
+from logtool.write import _files
+
+_ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_UNSET = object()
+
+
+class _Flush:
+    """A marker in the queue: the writer sets `done` once every item before it is written."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class _Rotate(_Flush):
+    """A marker asking the writer thread (which owns the handles) to rotate one or all files."""
+
+    __slots__ = ("relpath",)
+
+    def __init__(self, relpath: str | None) -> None:
+        super().__init__()
+        self.relpath = relpath
+
+
+class _TimeFormatter:
+    """Epoch seconds to ISO-8601 UTC with microseconds; caches the per-second prefix."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, value: float) -> str:
+        micros = round(value * 1_000_000)
+        second, micro = divmod(micros, 1_000_000)
+        if second != self._second:
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._prefix}.{micro:06d}Z"
+
+
+class Sink:
+    """Accepts records from any thread (no I/O, no formatting) and writes them as JSON lines."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        queue_size: int = 100_000,
+        full_policy: Literal["block", "drop"] = "block",
+        block_timeout: float = 0.05,
+        batch_size: int = 2000,
+        flush_interval: float = 0.05,
+        max_bytes: int | None = 100 * 2**20,
+        compress_rotated: bool = False,
+        backup_count: int | None = None,
+    ) -> None:
+        if full_policy not in ("block", "drop"):
+            raise ValueError(f"full_policy must be 'block' or 'drop', not {full_policy!r}")
+        if queue_size < 1 or batch_size < 1:
+            raise ValueError("queue_size and batch_size must be at least 1")
+        self.root = Path(root)
+        self._queue_size = queue_size
+        self._block = full_policy == "block"
+        self._block_timeout = block_timeout
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self._files = _files.FileSet(
+            str(self.root),
+            max_bytes=max_bytes,
+            compress_rotated=compress_rotated,
+            backup_count=backup_count,
+        )
+        self._closed = False
+        self._fresh_state()
+        _register(self)
+
+    # ------------------------------------------------------------ caller side
+
+    def submit(self, relpath: str, record: dict[str, Any], mirror: str | None = None) -> None:
+        """Queue one record for relpath (and mirror); never raises, never does I/O."""
+        if self._closed:
+            self._count("dropped_closed")
+            return
+        queue = self._queue
+        # len + append is not atomic across threads: the bound can be passed by at most the
+        # number of threads racing here, which keeps memory bounded without a lock.
+        if len(queue) >= self._queue_size and not self._wait_for_room():
+            return
+        queue.append((relpath, record, mirror))
+        if self._thread is None:
+            self._start()
+        elif len(queue) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
+
+    def _wait_for_room(self) -> bool:
+        """Full queue: drop at once, or wait up to block_timeout for the writer to make room."""
+        try:
+            if self._thread is None:
+                self._start()
+            self._wake.set()
+            if self._block:
+                deadline = time.monotonic() + self._block_timeout
+                while time.monotonic() < deadline:
+                    time.sleep(0.0005)
+                    if len(self._queue) < self._queue_size:
+                        return True
+            self._count("dropped_queue_full")
+        except Exception:  # noqa: BLE001, S110 - the caller must never see a logging error
+            pass
+        return False
+
+    def _count(self, name: str) -> None:
+        with self._count_lock:
+            self._counters[name] += 1
+
+    def flush(self, timeout: float | None = 5.0) -> bool:
+        """Wait until every record submitted before this call is handed to the OS."""
+        return self._control(_Flush(), timeout)
+
+    def rotate(self, relpath: str | None = None) -> None:
+        """Rotate one file (relpath) or every file this process has open, now."""
+        self._control(_Rotate(relpath), 5.0)
+
+    def set_max_bytes(self, max_bytes: int | None) -> None:
+        """Change the size at which files rotate (None: never)."""
+        self._files.max_bytes = max_bytes
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Flush, stop the writer thread and close every handle; later submits are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._stop = True
+            self._wake.set()
+            thread = self._thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+            if thread is None or not thread.is_alive():
+                # Records that raced with close (or a thread that never ran) are written here.
+                self._drain()
+                self._files.close_all(timeout)
+        except Exception as exc:  # noqa: BLE001
+            self._files.note_error(exc)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and gauges of this sink (snapshot; the writer keeps running)."""
+        with self._count_lock:
+            counters: dict[str, Any] = dict(self._counters)
+        depth = len(self._queue)
+        counters.update(self._files.stats())
+        counters.update(
+            submitted=self._taken + depth,
+            queue_depth=depth,
+            max_queue_depth=max(self._max_depth, depth),
+            queue_size=self._queue_size,
+            batches=self._batches,
+            last_batch_ms=self._last_batch_ms,
+            max_batch_ms=self._max_batch_ms,
+            serialize_fallbacks=self._serialize_fallbacks,
+            pid=os.getpid(),
+            closed=self._closed,
+        )
+        return counters
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _fresh_state(self) -> None:
+        """Queue, locks, counters and thread as a new process needs them (init and after fork)."""
+        self._queue: collections.deque[Any] = collections.deque()
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._counters = {"dropped_queue_full": 0, "dropped_closed": 0}
+        self._taken = 0
+        self._max_depth = 0
+        self._batches = 0
+        self._last_batch_ms = 0.0
+        self._max_batch_ms = 0.0
+        self._serialize_fallbacks = 0
+        self._times = _TimeFormatter()
+
+    def _after_fork_in_child(self) -> None:
+        """The child starts empty: the parent's queued records stay the parent's to write."""
+        self._fresh_state()
+        self._files.forget_after_fork()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is not None or self._closed:
+                return
+            thread = threading.Thread(target=self._run, name="logtool-writer", daemon=True)
+            thread.start()
+            self._thread = thread
+
+    def _control(self, marker: _Flush, timeout: float | None) -> bool:
+        """Queue a marker behind everything submitted so far and wait for the writer to reach it."""
+        try:
+            thread = self._thread
+            if thread is threading.current_thread():
+                self._drain()
+                return True
+            if thread is None or not thread.is_alive():
+                if self._closed or thread is not None:
+                    # No thread will come: write what is queued from here.
+                    self._queue.append(marker)
+                    self._drain()
+                    return True
+                self._start()
+            self._queue.append(marker)
+            self._wake.set()
+            return marker.done.wait(timeout)
+        except Exception as exc:  # noqa: BLE001
+            self._files.note_error(exc)
+            return False
+
+    # ------------------------------------------------------------ writer side
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            try:
+                self._drain()
+            except Exception as exc:  # noqa: BLE001 - the writer thread must survive anything
+                self._files.note_error(exc)
+            if self._stop and not self._queue:
+                try:
+                    self._files.close_all(None)
+                except Exception as exc:  # noqa: BLE001
+                    self._files.note_error(exc)
+                return
+
+    def _drain(self) -> None:
+        """Write everything queued now, batch by batch."""
+        queue = self._queue
+        popleft = queue.popleft
+        depth = len(queue)
+        if depth > self._max_depth:
+            self._max_depth = depth
+        while queue:
+            started = time.perf_counter()
+            items: list[Any] = []
+            markers: list[_Flush] = []
+            try:
+                for _ in range(self._batch_size):
+                    item = popleft()
+                    if type(item) is tuple:
+                        items.append(item)
+                    else:
+                        markers.append(item)
+                        break  # honour the marker before taking anything submitted after it
+            except IndexError:
+                pass
+            self._taken += len(items)
+            if items:
+                self._write_batch(items)
+            for marker in markers:
+                if isinstance(marker, _Rotate):
+                    self._files.rotate(marker.relpath)
+                marker.done.set()
+            elapsed = (time.perf_counter() - started) * 1000.0
+            self._batches += 1
+            self._last_batch_ms = elapsed
+            if elapsed > self._max_batch_ms:
+                self._max_batch_ms = elapsed
+
+    def _write_batch(self, items: list[tuple[str, dict[str, Any], str | None]]) -> None:
+        groups: dict[str, tuple[list[bytes], bytearray]] = {}
+        encode = self._encode
+        for relpath, record, mirror in items:
+            line = encode(record)
+            group = groups.get(relpath)
+            if group is None:
+                group = groups[relpath] = ([], bytearray())
+            group[0].append(line)
+            group[1].append(1)
+            if mirror is not None:
+                group = groups.get(mirror)
+                if group is None:
+                    group = groups[mirror] = ([], bytearray())
+                group[0].append(line)
+                group[1].append(0)
+        for relpath, (lines, primary) in groups.items():
+            self._files.write(relpath, lines, primary)
+
+    def _encode(self, record: dict[str, Any]) -> bytes:
+        """One JSON line; unserializable values become their repr; never raises."""
+        try:
+            for field in contract.TIME_FIELDS:
+                value = record.get(field)
+                if type(value) is float:
+                    record = {**record, field: self._times(value)}
+            return orjson.dumps(record, default=self._fallback, option=_ORJSON_OPTS)
+        except Exception as exc:  # noqa: BLE001
+            return self._minimal(record, exc)
+
+    def _fallback(self, value: Any) -> str:
+        self._serialize_fallbacks += 1
+        return repr(value)
+
+    def _minimal(self, record: Any, exc: BaseException) -> bytes:
+        """A record orjson refused even with repr fallbacks: keep what can be kept, say why."""
+        self._serialize_fallbacks += 1
+        try:
+            keep: dict[str, Any] = {}
+            if isinstance(record, dict):
+                for key in (*contract.LOG_FIELDS, *contract.EVENT_BASE_FIELDS):
+                    value = record.get(key)
+                    if value is None or isinstance(value, str | int | float | bool):
+                        keep[key] = value
+                    else:
+                        keep[key] = _safe_repr(value)
+            keep["serialize_error"] = f"{type(exc).__name__}: {exc}"
+            keep["record_repr"] = _safe_repr(record)[:65536]
+            return orjson.dumps(keep, default=_safe_repr, option=_ORJSON_OPTS)
+        except Exception:  # noqa: BLE001
+            return b'{"serialize_error":"unrepresentable record"}\n'
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # noqa: BLE001
+        return f"<unrepresentable {type(value).__name__}: {type(exc).__name__}>"
+
+
+# ---------------------------------------------------------------- process-wide hooks
+
+_SINKS: weakref.WeakSet[Sink] = weakref.WeakSet()
+_HOOKS_LOCK = threading.Lock()
+_hooks_installed = False
+
+
+def _register(sink: Sink) -> None:
+    global _hooks_installed
+    with _HOOKS_LOCK:
+        _SINKS.add(sink)
+        if not _hooks_installed:
+            # atexit runs before the interpreter stops daemon threads, so queued records land.
+            atexit.register(_close_all_at_exit)
+            os.register_at_fork(after_in_child=_reset_all_after_fork)
+            _hooks_installed = True
+
+
+def _close_all_at_exit() -> None:
+    for sink in list(_SINKS):
+        sink.close(timeout=10.0)
+
+
+def _reset_all_after_fork() -> None:
+    global _HOOKS_LOCK
+    _HOOKS_LOCK = threading.Lock()
+    for sink in list(_SINKS):
+        try:
+            sink._after_fork_in_child()
+        except Exception:  # noqa: BLE001, S110 - a logging sink must not break the child
+            pass
