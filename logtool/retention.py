@@ -558,3 +558,40 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass
+class PruneOutcome:
+    """What `logtool prune` reports: the plan, and what was done unless it was a dry run."""
+
+    root: Path
+    actions: list[Action]
+    result: PruneResult | None
+
+    def plan_json(self) -> list[dict[str, object]]:
+        """The plan as [{"action", "path", "bytes", "reason"}], paths relative to the root."""
+        return [a.as_dict() for a in self.actions]
+
+
+def prune(
+    root: str | os.PathLike[str],
+    policy: RetentionPolicy,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int, Action], None] | None = None,
+) -> PruneOutcome:
+    """Plan retention for root and, unless dry_run, apply it; progress(done, total, action)."""
+    base = check_root(root)
+    now = time.time()
+    actions = plan(base, policy, now)
+    if dry_run:
+        return PruneOutcome(base, actions, None)
+    done = 0
+
+    def step(action: Action) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(actions), action)
+
+    return PruneOutcome(base, actions, apply(base, actions, step, policy=policy, now=now))
