@@ -5,16 +5,38 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ROOT_ENV = "LOGTOOL_ROOT"
 
-# Data goes to stdout, messages and progress to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Data goes to stdout, messages and progress to stderr. The consoles are made on first use
+# (PEP 562) so that commands printing JSON never import rich (~50 ms per process).
+out: Console
+err: Console
+_consoles: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Console:
+    if name not in ("out", "err"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    if name not in _consoles:
+        from rich.console import Console
+
+        _consoles[name] = (
+            Console(highlight=False, soft_wrap=True)
+            if name == "out"
+            else Console(stderr=True, highlight=False)
+        )
+    return _consoles[name]
 
 
 def default_root() -> Path:
@@ -34,9 +56,9 @@ def print_json(data: Any) -> None:
 def report_skipped(skipped: int, detail: str = "") -> None:
     """Tell the user on stderr how many input lines were skipped as unreadable."""
     if skipped:
-        err.print(f"[yellow]Skipped {skipped} unreadable line(s){detail}[/yellow]")
+        _console("err").print(f"[yellow]Skipped {skipped} unreadable line(s){detail}[/yellow]")
 
 
 def progress_enabled() -> bool:
     """Progress bars only on a terminal: piped output stays quiet."""
-    return err.is_terminal
+    return _console("err").is_terminal

@@ -32,7 +32,9 @@ def render(data: dict[str, Any], console: Console) -> None:
     """Print the waterfall for trace data (the --json document) to console."""
     visits = data["visits"]
     hops = data["hops"]
-    title = f"trace {data['correlation_id']}: {len(visits)} visit(s), total {data['total_ms']:.3f} ms"
+    title = (
+        f"trace {data['correlation_id']}: {len(visits)} visit(s), total {data['total_ms']:.3f} ms"
+    )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     name_width = max([9, *(len(str(v["container_id"])) for v in visits)])
     # What the other columns leave of the terminal goes to the timeline.

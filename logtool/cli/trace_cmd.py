@@ -19,7 +19,7 @@ def trace(
         bool, typer.Option("--cache", help="Use the persistent catalog (kept outside the tree).")
     ] = False,
 ) -> None:
-    """The path of a correlation id across containers: visits, hops with tier and latency, errors."""
+    """The path of a correlation id across containers: visits, hops (tier, latency), errors."""
     from logtool.analyze.trace import trace as run_trace
     from logtool.cli import common
 
