@@ -28,17 +28,28 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def rotated_name(directory: str, name: str, when: float) -> str:
-    """A free path <stem>.<YYYYmmddTHHMMSS>[-N]<ext> beside name (neither plain nor .gz taken)."""
+    """A free path <stem>.<YYYYmmddTHHMMSS>[-N]<ext> beside name.
+
+    N is one more than any rotation of this file within the same second (plain, .gz or being
+    compressed), so names sort in the order the files were rotated even after trimming.
+    """
     stem, ext = split_name(name)
     stamp = time.strftime(contract.ROTATION_STAMP_FORMAT, time.gmtime(when))
-    seq = 0
+    seq = -1
+    try:
+        entries = os.listdir(directory or ".")
+    except OSError:
+        entries = []
+    for entry in entries:
+        match = contract.ROTATED_NAME_RE.match(entry.removesuffix(".tmp"))
+        if match and match["stem"] == stem and match["ext"] == ext and match["stamp"] == stamp:
+            seq = max(seq, int(match["seq"] or 0))
     while True:
+        seq += 1
         suffix = f"-{seq}" if seq else ""
         candidate = os.path.join(directory, f"{stem}.{stamp}{suffix}{ext}")
-        if not (os.path.lexists(candidate) or os.path.lexists(candidate + contract.GZIP_SUFFIX)
-                or os.path.lexists(candidate + contract.GZIP_SUFFIX + ".tmp")):
+        if not (os.path.lexists(candidate) or os.path.lexists(candidate + contract.GZIP_SUFFIX)):
             return candidate
-        seq += 1
 
 
 def backups_of(path: str) -> list[str]:
