@@ -77,7 +77,7 @@ class RetentionPolicy:
 class Action:
     """One planned change: archive a log file or delete an archive (path relative to the root)."""
 
-    action: Literal["archive", "delete"]
+    action: Literal["archive", "delete", "compress"]
     path: str
     bytes: int
     reason: str
@@ -110,6 +110,7 @@ class PruneResult:
             ],
             "archived": sum(1 for a in self.done if a.action == "archive"),
             "deleted": sum(1 for a in self.done if a.action == "delete"),
+            "compressed": sum(1 for a in self.done if a.action == "compress"),
             "bytes_freed": self.bytes_freed,
             "skipped": self.skipped,
             "errors": self.errors,
@@ -217,6 +218,7 @@ def plan(
     now: float | None = None,
     *,
     include_live: bool = True,
+    compress_rotated: bool = False,
 ) -> list[Action]:
     """The actions that bring root within policy, without changing anything.
 
@@ -225,6 +227,7 @@ def plan(
     is not enough archive the oldest remaining log files regardless of age. Live files are never
     deleted, and nothing modified in the last min_age_minutes is touched.
     include_live=False leaves files a writer may append to (non-rotated names) alone.
+    compress_rotated=True (the log manager) also gzips rotated plain files in place.
     """
     base = check_root(root)
     now = time.time() if now is None else now
@@ -260,6 +263,12 @@ def plan(
                 actions.append(Action("delete", f.rel, f.size,
                                       f"archive older than {policy.delete_after_days:g} days",
                                       f.mtime))
+                planned.add(f.rel)
+    if compress_rotated and policy.compression_enabled:
+        for f in sorted(logs, key=lambda f: (f.mtime, f.rel)):
+            if f.rel not in planned and not f.rel.endswith(GZIP_SUFFIX) and \
+                    not is_live_name(f.rel) and f.mtime <= min_age_cutoff:
+                actions.append(Action("compress", f.rel, f.size, "rotated file", f.mtime))
                 planned.add(f.rel)
     if policy.max_total_size_gb is not None:
         actions.extend(_size_cap(policy, logs, archives, planned, total, eligible))
@@ -329,6 +338,8 @@ def apply(
             try:
                 if action.action == "archive":
                     _archive_one(base, action, policy, now, result)
+                elif action.action == "compress":
+                    _compress_one(base, action, policy, now, result)
                 else:
                     _delete_one(base, action, policy, now, result)
             except OSError as exc:
@@ -357,10 +368,7 @@ def _tree_lock(base: Path) -> Iterator[None]:
 def _remove_temp_files(base: Path) -> int:
     """Delete half-written archives left by an interrupted run (we hold the tree lock)."""
     removed = 0
-    archived = base / ARCHIVED_DIR
-    if not archived.is_dir() or archived.is_symlink():
-        return 0
-    for f in _walk(base, ARCHIVED_DIR):
+    for f in _walk(base):
         if f.rel.endswith(TEMP_SUFFIX):
             with contextlib.suppress(FileNotFoundError):
                 (base / f.rel).unlink()
@@ -595,3 +603,37 @@ def prune(
             progress(done, len(actions), action)
 
     return PruneOutcome(base, actions, apply(base, actions, step, policy=policy, now=now))
+
+
+def _compress_one(base: Path, action: Action, policy: RetentionPolicy, now: float,
+                  result: PruneResult) -> None:
+    """Gzip a rotated file in place (<name>.gz beside it), by the same temp-then-link steps."""
+    if action.path.startswith(ARCHIVED_DIR + "/") or is_live_name(action.path):
+        result.skipped.append(f"{action.path}: only rotated files are compressed in place")
+        return
+    st = _current(base, action, policy, now, result)
+    if st is None:
+        return
+    src = base / action.path
+    final = src.with_name(src.name + GZIP_SUFFIX)
+    if os.path.lexists(final):
+        if _gzip_matches(final, st):
+            _remove_source(src, st, result, action)
+        else:
+            result.skipped.append(f"{action.path}: {final.name} exists")
+        return
+    tmp = final.with_name(f"{final.name}.{os.getpid()}{TEMP_SUFFIX}")
+    try:
+        _write_gzip(src, tmp, st)
+        after = os.lstat(src)
+        if after.st_size != st.st_size or after.st_mtime != st.st_mtime:
+            result.skipped.append(f"{action.path}: modified while compressing")
+            return
+        os.link(tmp, final)
+        _fsync_dir(final.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _remove_source(src, st, result, action)
+    result.archived_to[action.path] = final.relative_to(base).as_posix()
+    result.bytes_freed += max(st.st_size - os.lstat(final).st_size, 0)

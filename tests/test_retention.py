@@ -344,3 +344,19 @@ def test_negative_policy_values_are_rejected() -> None:
     """A negative age or cap is a BadInputError naming the field."""
     with pytest.raises(BadInputError, match="archive_after_days"):
         RetentionPolicy(archive_after_days=-1)
+
+
+def test_compress_rotated_in_place(tree: Path) -> None:
+    """compress_rotated gzips rotated plain files beside themselves; live files are not touched."""
+    rotated = "containers/strat_2/risk.20260101T000000.log"
+    write(tree, rotated, age_days=1)
+    policy = RetentionPolicy(archive_after_days=None, delete_after_days=None)
+    actions = plan(tree, policy, now=NOW, compress_rotated=True)
+    assert [(a.action, a.path) for a in actions] == [
+        ("compress", "containers/strat_1/momentum.20260101T000000.log"), ("compress", rotated)]
+    before = all_ids(tree)
+    result = apply(tree, actions, policy=policy, now=NOW)
+    assert result.as_dict()["compressed"] == 2
+    assert (tree / (rotated + ".gz")).exists() and not (tree / rotated).exists()
+    assert all_ids(tree) == before
+    assert plan(tree, policy, now=NOW, compress_rotated=True) == []

@@ -89,6 +89,7 @@ def test_nothing_to_do_exits_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["prune", str(root), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"plan": [], "done": [], "archived": 0, "deleted": 0,
+                                         "compressed": 0,
                                          "bytes_freed": 0, "skipped": [], "errors": [],
                                          "temp_files_removed": 0}
 
