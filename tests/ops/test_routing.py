@@ -1,0 +1,236 @@
+"""Tests for logtool.ops.routing: rule matching, dev/prod defaults, counters, a slow backend."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logtool.errors import ConfigError
+from logtool.ops.backends import BaseBackend, register_backend
+from logtool.ops.config import BackendConfig, LoggingConfig, LogtoolConfig, RoutingRule, load_config
+from logtool.ops.routing import Router
+
+
+class ListBackend(BaseBackend):
+    """Keeps every record it is given (a whole backend in a few lines)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.records: list[Mapping[str, Any]] = []
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self.records.append(record)
+
+
+class GateBackend(ListBackend):
+    """Blocks in write() until the test opens the gate: the slowest backend possible."""
+
+    gate = threading.Event()
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self.gate.wait()
+        super().write(record)
+
+
+class BrokenBackend(BaseBackend):
+    """Raises on every write."""
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        raise OSError("disk on fire")
+
+
+register_backend("test_list", ListBackend)
+register_backend("test_gate", GateBackend)
+register_backend("test_broken", BrokenBackend)
+
+
+def text(level: str, message: str = "m", **context: Any) -> dict[str, Any]:
+    return {"timestamp": 1_700_000_000.0, "level": level, "container_id": "c1",
+            "component_name": "comp", "message": message, "event_scope": "component_internal",
+            "correlation_id": None, "context": context}
+
+
+def metric(kind: str, name: str = "n", value: float = 1.0) -> dict[str, Any]:
+    return {"timestamp": 1_700_000_000.0, "record_type": kind, "container_id": "c1",
+            "component_name": "comp", "name": name, "value": value, "tags": {}}
+
+
+def router_for(rules: tuple[RoutingRule, ...], names: tuple[str, ...] = ("a", "b", "c"),
+               environment: str = "dev", **kwargs: Any) -> Router:
+    config = LogtoolConfig(logging=LoggingConfig(
+        environment=environment,
+        backends={n: BackendConfig(n, "test_list") for n in names},
+        routing_rules=rules, **kwargs))
+    return Router.from_config(config)
+
+
+def got(router: Router, name: str) -> list[Mapping[str, Any]]:
+    backend = router.backends[name]
+    assert isinstance(backend, ListBackend)
+    return backend.records
+
+
+def test_rules_by_kind_level_and_environment() -> None:
+    """Each record reaches exactly the backends whose rules match its kind, level and env."""
+    rules = (
+        RoutingRule("metrics", ("a",), kinds=("metric", "latency")),
+        RoutingRule("errors", ("b",), kinds=("text",), min_level="ERROR"),
+        RoutingRule("chatter", ("c",), kinds=("text",), max_level="INFO", environments=("dev",)),
+        RoutingRule("audit", ("a", "b"), kinds=("audit",)),
+    )
+    with router_for(rules) as router:
+        router.dispatch("metric", metric("metric"))
+        router.dispatch("latency", metric("latency"))
+        router.dispatch("counter", metric("counter"))  # no rule
+        router.dispatch("text", text("ERROR", "boom"))
+        router.dispatch("text", text("DEBUG", "chat"))
+        router.dispatch("text", text("WARNING", "meh"))  # no rule
+        router.dispatch("audit", metric("audit", "login"))
+        assert router.flush()
+        assert [r["kind"] for r in got(router, "a")] == ["metric", "latency", "audit"]
+        assert [r.get("message", r.get("name")) for r in got(router, "b")] == ["boom", "login"]
+        assert [r["message"] for r in got(router, "c")] == ["chat"]
+        assert router.stats()["unrouted"] == 2
+    with router_for(rules, environment="prod") as prod:
+        prod.dispatch("text", text("DEBUG", "chat"))
+        assert prod.flush()
+        assert got(prod, "c") == []
+
+
+def test_builtin_defaults_dev_and_prod(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Seed routing: metrics to prometheus, warnings to file, debug/info to console in dev only."""
+    dev_cfg = load_config(env={"LOGTOOL_ROOT": str(tmp_path)})
+    prod_cfg = load_config(env={"LOGTOOL_ROOT": str(tmp_path), "LOGTOOL_ENV": "prod"})
+    with Router.from_config(dev_cfg) as dev, Router.from_config(prod_cfg) as prod:
+        assert dev.targets("metric") == ("tree", "prometheus")
+        assert dev.targets("latency") == ("tree", "prometheus")
+        assert dev.targets("text", "ERROR") == ("tree", "file", "console")
+        assert dev.targets("text", "DEBUG") == ("tree", "console")
+        assert dev.targets("audit") == ("tree", "audit_file")
+        assert prod.targets("text", "DEBUG") == ("tree",)
+        assert prod.targets("text", "ERROR") == ("tree", "file")
+        dev.dispatch("text", text("DEBUG", "dev chatter"))
+        prod.dispatch("text", text("DEBUG", "prod chatter"))
+        prod.dispatch("text", text("ERROR", "prod failure"))
+        prod.dispatch("audit", metric("audit", "limit_changed"))
+        assert dev.flush()
+        assert prod.flush()
+    err = capsys.readouterr().err
+    assert "dev chatter" in err
+    assert "prod" not in err
+    assert "prod failure" in (tmp_path / "routed" / "prod-warnings.txt").read_text()
+    assert "limit_changed" in (tmp_path / "routed" / "audit.ndjson").read_text()
+
+
+def test_backend_min_level_and_counters() -> None:
+    """A backend's own min_level skips records; routed/written/skipped are counted per backend."""
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"a": BackendConfig("a", "test_list", min_level="WARNING")},
+        routing_rules=(RoutingRule("all", ("a",)),)))
+    with Router.from_config(config) as router:
+        for level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            router.dispatch("text", text(level))
+        assert router.flush()
+        counts = router.stats()["backends"]["a"]
+    assert (counts["routed"], counts["written"], counts["skipped"]) == (4, 2, 2)
+
+
+def test_global_context_added_to_every_record() -> None:
+    """Global context from the config lands in each record's context; the record's own wins."""
+    with router_for((RoutingRule("all", ("a",)),),
+                    global_context={"service": "trading", "region": "eu"}) as router:
+        router.dispatch("text", text("INFO", region="us"))
+        router.dispatch("metric", metric("metric"))
+        assert router.flush()
+        contexts = [r["context"] for r in got(router, "a")]
+    assert contexts == [{"service": "trading", "region": "us"},
+                        {"service": "trading", "region": "eu"}]
+
+
+def test_failing_backend_is_counted_and_others_still_get_records() -> None:
+    """A backend that raises is counted as failed; the next backend still receives the record."""
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"bad": BackendConfig("bad", "test_broken"),
+                  "ok": BackendConfig("ok", "test_list")},
+        routing_rules=(RoutingRule("all", ("bad", "ok")),)))
+    with Router.from_config(config) as router:
+        router.dispatch("text", text("INFO"))
+        router.dispatch("text", text("ERROR"))
+        assert router.flush()
+        stats = router.stats()["backends"]
+        assert len(got(router, "ok")) == 2
+    assert stats["bad"]["failed"] == 2
+    assert "disk on fire" in stats["bad"]["last_error"]
+
+
+def test_slow_backend_never_blocks_the_caller() -> None:
+    """With a backend stuck in write(), dispatch still returns; overflow is dropped and counted."""
+    GateBackend.gate.clear()
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"slow": BackendConfig("slow", "test_gate")},
+        routing_rules=(RoutingRule("all", ("slow",)),)))
+    router = Router.from_config(config, queue_size=10).start()
+    try:
+        for i in range(500):  # would hang here (test timeout) if dispatch blocked
+            router.dispatch("text", text("INFO", str(i)))
+        stats = router.stats()
+        dropped = stats["backends"]["slow"]["dropped"]
+        assert dropped >= 500 - 10 - 1  # queue of 10 plus the one stuck in write()
+        GateBackend.gate.set()
+        assert router.flush()
+        counts = router.stats()["backends"]["slow"]
+        assert counts["written"] + counts["dropped"] == 500
+    finally:
+        GateBackend.gate.set()
+        router.close()
+
+
+def test_dispatch_before_start_and_after_close_does_not_raise() -> None:
+    """Records dispatched to a router that is not running are queued or dropped, never raised."""
+    router = router_for((RoutingRule("all", ("a",)),))
+    router.dispatch("text", text("INFO"))
+    assert router.flush(timeout=0.1) is False  # not started
+    router.start()
+    assert router.flush()
+    assert len(got(router, "a")) == 1
+    router.close()
+    router.dispatch("text", text("INFO"))
+
+
+def test_file_backend_from_config(tmp_path: Path) -> None:
+    """A config-defined file backend writes JSON lines at a path relative to the tree root."""
+    cfg_path = tmp_path / "logtool.yaml"
+    cfg_path.write_text(
+        f"coordinator:\n  log_dir: {tmp_path / 'tree'}\n"
+        "logging:\n  backends:\n    errs:\n      type: file\n      min_level: ERROR\n"
+        "      config: {path: routed/errors.ndjson, format: json}\n"
+        "  routing_rules:\n    - {name: errors, backends: [errs], log_types: [text]}\n",
+        encoding="utf-8")
+    with Router.from_config(load_config(cfg_path, env={})) as router:
+        router.dispatch("text", text("ERROR", "bad fill"))
+        router.dispatch("text", text("INFO", "fine"))
+        assert router.flush()
+    lines = (tmp_path / "tree" / "routed" / "errors.ndjson").read_text().splitlines()
+    assert len(lines) == 1
+    assert '"message":"bad fill"' in lines[0]
+    assert '"timestamp":"2023-11-14T22:13:20.000000Z"' in lines[0]
+
+
+def test_backend_that_cannot_start_is_a_config_error(tmp_path: Path) -> None:
+    """A Prometheus port already in use is a ConfigError naming the backend's option key."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = LogtoolConfig(source="x.yaml", logging=LoggingConfig(
+            backends={"prom": BackendConfig("prom", "prometheus", options={"port": port})},
+            routing_rules=(RoutingRule("m", ("prom",)),)))
+        with pytest.raises(ConfigError) as info:
+            Router.from_config(config)
+    assert info.value.key == "logging.backends.prom.config.port"
