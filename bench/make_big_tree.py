@@ -25,8 +25,11 @@ COMPONENTS = {
     "execution": ("router", "fills"),
 }
 TIERS = ("fast", "standard", "reliable")
-ROUTE_TIER = {("data", "strategy"): "fast", ("strategy", "risk"): "standard",
-              ("risk", "execution"): "reliable"}
+ROUTE_TIER = {
+    ("data", "strategy"): "fast",
+    ("strategy", "risk"): "standard",
+    ("risk", "execution"): "reliable",
+}
 FLUSH_BYTES = 1 << 20
 START = datetime(2026, 11, 21, 8, 0, 0, tzinfo=UTC)
 
@@ -67,12 +70,15 @@ class Out:
                 self.flush(rel)
 
 
-def log_line(t: datetime, level: str, cid: str, comp: str, msg: str, scope: str,
-             corr: str | None, ctx: str) -> str:
+def log_line(
+    t: datetime, level: str, cid: str, comp: str, msg: str, scope: str, corr: str | None, ctx: str
+) -> str:
     corr_json = "null" if corr is None else f'"{corr}"'
-    return (f'{{"timestamp": "{iso(t)}", "level": "{level}", "container_id": "{cid}", '
-            f'"component_name": "{comp}", "message": "{msg}", "event_scope": "{scope}", '
-            f'"correlation_id": {corr_json}, "context": {ctx}}}')
+    return (
+        f'{{"timestamp": "{iso(t)}", "level": "{level}", "container_id": "{cid}", '
+        f'"component_name": "{comp}", "message": "{msg}", "event_scope": "{scope}", '
+        f'"correlation_id": {corr_json}, "context": {ctx}}}'
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,11 +115,15 @@ def main(argv: list[str] | None = None) -> int:
             if prev_cid is not None and prev_role is not None:
                 tier = ROUTE_TIER[(prev_role, role)]
                 latency = round(rng.uniform(0.2, 4.0) * (1 + TIERS.index(tier)), 3)
-                out.add(f"flows/main_coordinator{FLOWS}", (
-                    f'{{"timestamp": "{iso(now)}", "event_id": "ev_{n}_{role}", '
-                    f'"correlation_id": "{corr}", "source": "{prev_cid}", "target": "{cid}", '
-                    f'"flow_type": "external", "tier": "{tier}", "container_id": "{prev_cid}", '
-                    f'"latency_ms": {latency}, "event_type": "{role.upper()}_REQUEST"}}'))
+                out.add(
+                    f"flows/main_coordinator{FLOWS}",
+                    (
+                        f'{{"timestamp": "{iso(now)}", "event_id": "ev_{n}_{role}", '
+                        f'"correlation_id": "{corr}", "source": "{prev_cid}", "target": "{cid}", '
+                        f'"flow_type": "external", "tier": "{tier}", "container_id": "{prev_cid}", '
+                        f'"latency_ms": {latency}, "event_type": "{role.upper()}_REQUEST"}}'
+                    ),
+                )
                 now += timedelta(microseconds=int(latency * 1000))
             for comp in COMPONENTS[role]:
                 for k in range(rng.randrange(1, 4)):
@@ -121,8 +131,10 @@ def main(argv: list[str] | None = None) -> int:
                     msg = f"{comp} step {k} for order {n}"
                     if rng.random() < 0.002 and len(trade_ids) > 10:
                         msg += f" (see also {trade_ids[-5]})"
-                    ctx = (f'{{"qty": {rng.randrange(1, 500)}, "px": {rng.uniform(10, 500):.4f}, '
-                           f'"venue": "v{rng.randrange(5)}"}}')
+                    ctx = (
+                        f'{{"qty": {rng.randrange(1, 500)}, "px": {rng.uniform(10, 500):.4f}, '
+                        f'"venue": "v{rng.randrange(5)}"}}'
+                    )
                     line = log_line(now, level, cid, comp, msg, "internal_bus", corr, ctx)
                     out.add(f"containers/{cid}/{comp}.log", line)
                     if level != "INFO" or rng.random() < 0.05:
@@ -134,24 +146,47 @@ def main(argv: list[str] | None = None) -> int:
             cid = rng.choice(containers[rng.choice(ROLES)])
             role = cid.rsplit("_", 1)[0]
             comp = rng.choice(COMPONENTS[role])
-            out.add(f"containers/{cid}/{comp}.log", log_line(
-                now, "DEBUG", cid, comp, f"heartbeat queue_depth={rng.randrange(100)}",
-                "component_internal", None, '{"lag_ms": 1}'))
+            out.add(
+                f"containers/{cid}/{comp}.log",
+                log_line(
+                    now,
+                    "DEBUG",
+                    cid,
+                    comp,
+                    f"heartbeat queue_depth={rng.randrange(100)}",
+                    "component_internal",
+                    None,
+                    '{"lag_ms": 1}',
+                ),
+            )
         topic = "trade"
-        out.add(f"correlations/{topic}_correlations.log", (
-            f'{{"timestamp": "{iso(t)}", "correlation_id": "{corr}", "container_id": "{path[0]}", '
-            f'"component_name": "feed", "message": "trade started", "topic": "{topic}"}}'))
+        out.add(
+            f"correlations/{topic}_correlations.log",
+            (
+                f'{{"timestamp": "{iso(t)}", "correlation_id": "{corr}", '
+                f'"container_id": "{path[0]}", "component_name": "feed", '
+                f'"message": "trade started", "topic": "{topic}"}}'
+            ),
+        )
         status = "success" if rng.random() > 0.02 else "failed"
-        out.add("events/operation_executions.jsonl", (
-            f'{{"timestamp": "{iso(now)}", "real_utc_time": "{iso(now)}", "correlation_id": '
-            f'"{corr}", "pid": 4242, "operation_id": "op_{n}", "operation_type": "spot_trade", '
-            f'"venue": "v1", "status": "{status}", "execution_duration_ms": '
-            f'{rng.uniform(1, 90):.3f}, "simulated": false}}'))
+        out.add(
+            "events/operation_executions.jsonl",
+            (
+                f'{{"timestamp": "{iso(now)}", "real_utc_time": "{iso(now)}", "correlation_id": '
+                f'"{corr}", "pid": 4242, "operation_id": "op_{n}", "operation_type": "spot_trade", '
+                f'"venue": "v1", "status": "{status}", "execution_duration_ms": '
+                f'{rng.uniform(1, 90):.3f}, "simulated": false}}'
+            ),
+        )
         if n % 4 == 0:
-            out.add("events/strategy_decisions.jsonl", (
-                f'{{"timestamp": "{iso(t)}", "real_utc_time": "{iso(t)}", "correlation_id": '
-                f'"{corr}", "pid": 4242, "strategy_name": "momo", "decision_type": "entry", '
-                f'"orders_generated": 1, "total_order_value_usd": {rng.uniform(100, 1e5):.2f}}}'))
+            out.add(
+                "events/strategy_decisions.jsonl",
+                (
+                    f'{{"timestamp": "{iso(t)}", "real_utc_time": "{iso(t)}", "correlation_id": '
+                    f'"{corr}", "pid": 4242, "strategy_name": "momo", "decision_type": "entry", '
+                    f'"orders_generated": 1, "total_order_value_usd": {rng.uniform(100, 1e5):.2f}}}'
+                ),
+            )
         t = now
     out.close()
     # One rotated, gzipped file per data container (what rotation + gzip leaves behind).
@@ -159,13 +194,27 @@ def main(argv: list[str] | None = None) -> int:
         rotated = args.out / "containers" / cid / "feed.20261121T070000.log.gz"
         with gzip.open(rotated, "wt", encoding="utf-8") as fh:
             for i in range(2000):
-                fh.write(log_line(START - timedelta(seconds=2000 - i), "INFO", cid, "feed",
-                                  f"warmup {i}", "component_internal", None, "{}") + "\n")
+                fh.write(
+                    log_line(
+                        START - timedelta(seconds=2000 - i),
+                        "INFO",
+                        cid,
+                        "feed",
+                        f"warmup {i}",
+                        "component_internal",
+                        None,
+                        "{}",
+                    )
+                    + "\n"
+                )
     (args.out / "trade_ids.txt").write_text("\n".join(trade_ids[:: max(1, len(trade_ids) // 100)]))
     took = time.perf_counter() - started
     files = sum(1 for p in args.out.rglob("*") if p.is_file())
-    print(f"wrote {out.total / 1024**2:.0f} MB, {n} trades, {files} files in {took:.1f} s "
-          f"to {args.out}", file=sys.stderr)
+    print(
+        f"wrote {out.total / 1024**2:.0f} MB, {n} trades, {files} files in {took:.1f} s "
+        f"to {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import marshal
 import mmap
 import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -94,6 +93,41 @@ def _scan_plain(path: Path, needles: Sequence[bytes], file_index: int,
     return [found[k] for k in sorted(found)]
 
 
+def gunzip_chunks(path: Path) -> Iterator[bytes]:
+    """Decompressed chunks of a (multi-member) gzip file.
+
+    Unlike gzip.GzipFile, everything that decompresses is yielded before a truncated or
+    corrupt tail raises TruncatedGzipError.
+    """
+    with path.open("rb") as fh:
+        inflater = zlib.decompressobj(wbits=31)
+        started = False  # the current inflater has been fed bytes of a member
+        produced = 0
+        while raw := fh.read(_GZ_CHUNK):
+            while raw:
+                started = True
+                try:
+                    out = inflater.decompress(raw)
+                except zlib.error as exc:
+                    raise TruncatedGzipError(
+                        f"corrupt gzip data after {produced} bytes ({exc})"
+                    ) from None
+                produced += len(out)
+                if out:
+                    yield out
+                raw = b""
+                if inflater.eof:
+                    raw = inflater.unused_data
+                    inflater = zlib.decompressobj(wbits=31)
+                    started = False
+        if started:
+            raise TruncatedGzipError(f"truncated gzip after {produced} bytes")
+
+
+class TruncatedGzipError(Exception):
+    """A .gz file ends before its gzip stream does, or holds bytes that do not inflate."""
+
+
 def _scan_gzip(path: Path, needles: Sequence[bytes], file_index: int,
                limit: int | None = None) -> tuple[list[Hit], str | None]:
     """Hits in one .gz file, decompressed as a stream; a truncated tail is reported, not fatal."""
@@ -101,23 +135,23 @@ def _scan_gzip(path: Path, needles: Sequence[bytes], file_index: int,
     carry = b""
     base = 0  # decompressed offset of carry[0]
     problem: str | None = None
-    with gzip.open(path, "rb") as fh:
-        while True:
-            try:
-                chunk = fh.read(_GZ_CHUNK)
-            except (EOFError, OSError, zlib.error) as exc:
-                problem = f"truncated or corrupt gzip after {base + len(carry)} bytes ({exc})"
-                break
-            if not chunk or (limit is not None and len(found) >= limit):
-                break
-            data = carry + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                _scan_buffer(data[:cut], needles, base, file_index, found, limit)
-                base += cut
-                carry = data[cut:]
-            else:
-                carry = data
+    chunks = gunzip_chunks(path)
+    while True:
+        try:
+            chunk = next(chunks, b"")
+        except TruncatedGzipError as exc:
+            problem = str(exc)
+            break
+        if not chunk or (limit is not None and len(found) >= limit):
+            break
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            _scan_buffer(data[:cut], needles, base, file_index, found, limit)
+            base += cut
+            carry = data[cut:]
+        else:
+            carry = data
     if carry:
         _scan_buffer(carry, needles, base, file_index, found, limit)
     return [found[k] for k in sorted(found)], problem
@@ -231,10 +265,19 @@ def find_lines(files: Sequence[Scannable], needles: Sequence[bytes], *,
 
 def line_number(path: Path, compressed: bool, offset: int) -> int:
     """The 1-based line number of the line starting at offset (for messages about bad lines)."""
-    opener = gzip.open if compressed else open
     count = 0
     remaining = offset
-    with opener(path, "rb") as fh:
+    if compressed:
+        try:
+            for chunk in gunzip_chunks(path):
+                count += chunk.count(b"\n", 0, remaining)
+                remaining -= len(chunk)
+                if remaining <= 0:
+                    break
+        except TruncatedGzipError:
+            pass
+        return count + 1
+    with path.open("rb") as fh:
         while remaining > 0:
             chunk = fh.read(min(_GZ_CHUNK, remaining))
             if not chunk:
