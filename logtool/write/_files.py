@@ -311,6 +311,8 @@ def _fit(lines: list[bytes], start: int, size: int, limit: int | None) -> int:
     if limit is None:
         return len(lines)
     room = limit - size
+    if start == 0 and sum(map(len, lines)) <= room:
+        return len(lines)  # the common case: the whole batch fits
     end = start
     total = len(lines)
     while end < total:

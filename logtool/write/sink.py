@@ -17,7 +17,7 @@ from logtool import contract
 from logtool.write import _files
 
 _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-_UNSET = object()
+_TIME_FIELDS = contract.TIME_FIELDS
 
 
 class _Flush:
@@ -194,6 +194,7 @@ class Sink:
         self._stop = False
         self._counters = {"dropped_queue_full": 0, "dropped_closed": 0}
         self._taken = 0
+        self._markers = 0  # markers queued and not yet reached; 0 keeps the drain loop lean
         self._max_depth = 0
         self._batches = 0
         self._last_batch_ms = 0.0
@@ -224,10 +225,14 @@ class Sink:
             if thread is None or not thread.is_alive():
                 if self._closed or thread is not None:
                     # No thread will come: write what is queued from here.
+                    with self._count_lock:
+                        self._markers += 1
                     self._queue.append(marker)
                     self._drain()
                     return True
                 self._start()
+            with self._count_lock:
+                self._markers += 1
             self._queue.append(marker)
             self._wake.set()
             return marker.done.wait(timeout)
@@ -253,7 +258,7 @@ class Sink:
                 return
 
     def _drain(self) -> None:
-        """Write everything queued now, batch by batch."""
+        """Write everything queued now, batch by batch, honouring markers in queue order."""
         queue = self._queue
         popleft = queue.popleft
         depth = len(queue)
@@ -261,36 +266,52 @@ class Sink:
             self._max_depth = depth
         while queue:
             started = time.perf_counter()
-            items: list[Any] = []
-            markers: list[_Flush] = []
-            try:
-                for _ in range(self._batch_size):
-                    item = popleft()
-                    if type(item) is tuple:
-                        items.append(item)
-                    else:
-                        markers.append(item)
-                        break  # honour the marker before taking anything submitted after it
-            except IndexError:
-                pass
-            self._taken += len(items)
-            if items:
-                self._write_batch(items)
-            for marker in markers:
-                if isinstance(marker, _Rotate):
-                    self._files.rotate(marker.relpath)
-                marker.done.set()
+            # Only this thread pops, so len() items are there to take.
+            batch = [popleft() for _ in range(min(len(queue), self._batch_size))]
+            if self._markers:
+                self._write_with_markers(batch)
+            else:
+                self._write_batch(batch)
             elapsed = (time.perf_counter() - started) * 1000.0
             self._batches += 1
             self._last_batch_ms = elapsed
             if elapsed > self._max_batch_ms:
                 self._max_batch_ms = elapsed
 
+    def _write_with_markers(self, batch: list[Any]) -> None:
+        """Write the records before each marker, then act on the marker (flush or rotate)."""
+        start = 0
+        for index, item in enumerate(batch):
+            if type(item) is tuple:
+                continue
+            self._write_batch(batch[start:index])
+            start = index + 1
+            with self._count_lock:
+                self._markers -= 1
+            if isinstance(item, _Rotate):
+                self._files.rotate(item.relpath)
+            item.done.set()
+        self._write_batch(batch[start:])
+
     def _write_batch(self, items: list[tuple[str, dict[str, Any], str | None]]) -> None:
+        """Serialize once per record, group lines per file (mirrors share the bytes), write."""
+        if not items:
+            return
+        self._taken += len(items)
         groups: dict[str, tuple[list[bytes], bytearray]] = {}
-        encode = self._encode
+        dumps = orjson.dumps
+        fallback = self._fallback
+        times = self._times
         for relpath, record, mirror in items:
-            line = encode(record)
+            for field in _TIME_FIELDS:
+                value = record.get(field)
+                if type(value) is float:
+                    record = record.copy()  # the caller's dict stays as it was
+                    record[field] = times(value)
+            try:
+                line = dumps(record, default=fallback, option=_ORJSON_OPTS)
+            except Exception as exc:  # noqa: BLE001 - never lose a record to its own content
+                line = self._minimal(record, exc)
             group = groups.get(relpath)
             if group is None:
                 group = groups[relpath] = ([], bytearray())
@@ -304,17 +325,6 @@ class Sink:
                 group[1].append(0)
         for relpath, (lines, primary) in groups.items():
             self._files.write(relpath, lines, primary)
-
-    def _encode(self, record: dict[str, Any]) -> bytes:
-        """One JSON line; unserializable values become their repr; never raises."""
-        try:
-            for field in contract.TIME_FIELDS:
-                value = record.get(field)
-                if type(value) is float:
-                    record = {**record, field: self._times(value)}
-            return orjson.dumps(record, default=self._fallback, option=_ORJSON_OPTS)
-        except Exception as exc:  # noqa: BLE001
-            return self._minimal(record, exc)
 
     def _fallback(self, value: Any) -> str:
         self._serialize_fallbacks += 1
