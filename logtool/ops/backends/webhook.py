@@ -110,9 +110,10 @@ class WebhookBackend(BaseBackend):
                     self._cond.wait(o["flush_interval_seconds"])
                 if self._closing:
                     return
-                self._flush_requested = False
                 batch = [self._queue.popleft()
                          for _ in range(min(o["batch_size"], len(self._queue)))]
+                if not self._queue:
+                    self._flush_requested = False  # a flush lasts until the queue is empty
                 self._in_flight = len(batch)
             if not batch:
                 backoff = 0.0
