@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import collections
 import os
+import sys
 import threading
 import time
 import weakref
@@ -379,6 +380,13 @@ def _close_all_at_exit() -> None:
         sink.close(timeout=10.0)
 
 
+class _Token:
+    """A weak-referenceable key for multiprocessing's after-fork registry."""
+
+
+_MP_TOKEN = _Token()
+
+
 def _reset_all_after_fork() -> None:
     global _HOOKS_LOCK
     _HOOKS_LOCK = threading.Lock()
@@ -387,3 +395,15 @@ def _reset_all_after_fork() -> None:
             sink._after_fork_in_child()
         except Exception:  # noqa: BLE001, S110 - a logging sink must not break the child
             pass
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:
+        # multiprocessing's fork children leave through os._exit, which skips atexit; they run
+        # multiprocessing finalizers, but clear that registry after this hook, so register
+        # the finalizer from multiprocessing's own after-fork step instead.
+        mp_util.register_after_fork(_MP_TOKEN, _install_mp_finalizer)
+
+
+def _install_mp_finalizer(_token: _Token) -> None:
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _close_all_at_exit, exitpriority=0)

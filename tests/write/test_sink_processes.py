@@ -249,3 +249,38 @@ def test_rlimit_fsize_with_rotation_keeps_every_record(tmp_path: Path) -> None:
     assert res["before"]["written"] == 1000 and res["before"]["write_errors"] == 0
     ids = sorted(orjson.loads(x)["id"] for x in lines_under(root) if b'"pad"' in x)
     assert ids == list(range(1000))
+
+
+_MP_SINK: Sink | None = None
+
+
+def _mp_child(tag: str) -> None:
+    """Body of a multiprocessing child: submit and return without closing the sink."""
+    assert _MP_SINK is not None
+    for i in range(5000):
+        _MP_SINK.submit("mp.log", {"id": f"{tag}-{i}"})
+
+
+def test_multiprocessing_fork_children_flush_on_exit(tmp_path: Path) -> None:
+    """Children started by multiprocessing's fork method (which skip atexit) lose nothing."""
+    import multiprocessing
+
+    global _MP_SINK
+    _MP_SINK = Sink(tmp_path / "logs")
+    try:
+        _MP_SINK.submit("mp.log", {"id": "parent"})
+        ctx = multiprocessing.get_context("fork")
+        procs = [ctx.Process(target=_mp_child, args=(f"c{k}",)) for k in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+            assert p.exitcode == 0
+        _MP_SINK.close()
+    finally:
+        _MP_SINK = None
+    ids = collections.Counter(
+        orjson.loads(x)["id"] for x in (tmp_path / "logs/mp.log").read_bytes().splitlines()
+    )
+    expected = {"parent"} | {f"c{k}-{i}" for k in range(2) for i in range(5000)}
+    assert set(ids) == expected and max(ids.values()) == 1
