@@ -234,3 +234,55 @@ def test_backend_that_cannot_start_is_a_config_error(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as info:
             Router.from_config(config)
     assert info.value.key == "logging.backends.prom.config.port"
+
+
+def test_writer_records_flow_through_installed_router(tmp_path: Path) -> None:
+    """A real logger's text, metric, counter, latency and audit records reach routed backends
+    (Prometheus registry, audit file) while the writer still puts them in the tree."""
+    import orjson
+
+    import logtool
+    from logtool.ops.backends.prometheus import PrometheusBackend
+
+    root = tmp_path / "tree"
+    logtool.configure(root=root, level="DEBUG")
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"prom": BackendConfig("prom", "prometheus", options={"prefix": "w_"}),
+                  "audit": BackendConfig("audit", "file",
+                                         options={"path": str(tmp_path / "audit.ndjson"),
+                                                  "format": "json"}),
+                  "a": BackendConfig("a", "test_list")},
+        routing_rules=(RoutingRule("metrics", ("prom",), kinds=("metric", "counter", "latency")),
+                       RoutingRule("audit", ("audit",), kinds=("audit",)),
+                       RoutingRule("errors", ("a",), kinds=("text",), min_level="ERROR"))))
+    router = Router.from_config(config).install()
+    try:
+        log = logtool.get_logger("exec_1", "orders")
+        log.info("routine")
+        log.error("rejected", order_id="o1")
+        log.metric("open_orders", 4, venue="bx")
+        log.counter("fills", 2)
+        log.latency("place_order", 8.0)
+        with log.time_operation("cancel"):
+            pass
+        log.audit("limit_changed", by="ops")
+        assert router.flush()
+        assert logtool.flush(10.0)
+    finally:
+        router.uninstall()
+        router.close()
+        logtool.shutdown()
+        logtool.configure(root=tmp_path / "after", level="INFO")
+    prom = router.backends["prom"]
+    assert isinstance(prom, PrometheusBackend)
+    labels = {"container_id": "exec_1", "component_name": "orders"}
+    assert prom.registry.get_sample_value("w_open_orders", {**labels, "venue": "bx"}) == 4
+    assert prom.registry.get_sample_value("w_fills_total", labels) == 2
+    assert prom.registry.get_sample_value("w_place_order_latency_seconds_count", labels) == 1
+    assert prom.registry.get_sample_value("w_cancel_latency_seconds_count", labels) == 1
+    assert [r["message"] for r in got(router, "a")] == ["rejected"]
+    audit = [orjson.loads(x) for x in (tmp_path / "audit.ndjson").read_bytes().splitlines()]
+    assert [(r["name"], r["context"]["by"]) for r in audit] == [("limit_changed", "ops")]
+    in_tree = (root / "metrics" / "exec_1.log").read_bytes().splitlines()
+    assert len(in_tree) == 5
+    assert router.stats()["backends"]["prom"]["failed"] == 0
