@@ -256,3 +256,17 @@ def test_rule_matching() -> None:
     assert not rule.matches("text", "ERROR", "dev")
     assert not rule.matches("metric", "INFO", "dev")
     assert not rule.matches("text", "INFO", "prod")
+
+
+def test_cli_status_with_broken_config_exits_2(tmp_path: Path) -> None:
+    """`logtool status --config bad.yaml` prints the file and key on stderr and exits 2."""
+    from typer.testing import CliRunner
+
+    from logtool.cli import app
+
+    bad = write(tmp_path, "bad.yaml", "logging:\n  monitoring:\n    check_interval_seconds: -5\n")
+    result = CliRunner().invoke(app, ["status", str(tmp_path), "--config", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "logging.monitoring.check_interval_seconds" in result.output
+    assert str(bad) in result.output
+    assert "Traceback" not in result.output
