@@ -270,3 +270,15 @@ def test_cli_status_with_broken_config_exits_2(tmp_path: Path) -> None:
     assert "logging.monitoring.check_interval_seconds" in result.output
     assert str(bad) in result.output
     assert "Traceback" not in result.output
+
+
+def test_documented_example_loads() -> None:
+    """docs/examples/logtool.yaml is valid and means what its comments say."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "logtool.yaml"
+    cfg = load_config(path, env={})
+    assert cfg.coordinator.log_dir == Path("/var/log/admf-pc")
+    assert cfg.logging.environment == "prod"
+    assert cfg.logging.backends["prometheus"].options["port"] == 9464
+    assert cfg.logging.backends["oncall"].options["headers"] == {"Authorization": "Bearer unset"}
+    assert [r.name for r in cfg.logging.routing_rules][-1] == "critical_to_oncall"
+    assert len(cfg.containers) == 4
