@@ -240,6 +240,9 @@ def _read_file(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        opened = getattr(exc, "context_mark", None)
+        if opened is not None and mark is not None and opened.line != mark.line:
+            problem += f" (opened at line {opened.line + 1}, column {opened.column + 1})"
         raise ConfigError(f"invalid YAML at {line}{problem}", source=where) from None
     if data is None:
         return {}
