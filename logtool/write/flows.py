@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from logtool.contract import FLOWS_DIR, FLOWS_SUFFIX, LOG_SUFFIX, TIERS
@@ -57,7 +58,7 @@ class EventFlowTracer:
         self.hops += 1
 
     def trace_external_event(self, event_id: str, source_container: str, target_container: str,
-                             tier: str, latency_ms: float | None = None, *,
+                             tier: str | enum.Enum, latency_ms: float | None = None, *,
                              correlation_id: str | None = None, event_type: str | None = None,
                              **context: Any) -> None:
         """A hop across containers on a tier; container_id is the publishing (source) one."""

@@ -1,4 +1,5 @@
 """add_logging on objects, functions, __slots__ objects, builtins and C objects (point 9)."""
+# mypy: disable-error-code="attr-defined,arg-type"
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def momentum_signal(change: float) -> bool:
 def test_plain_object_gets_methods_and_stays_itself(tree: Path, read: Any) -> None:
     """A plain object is returned as the same object with the log methods attached."""
     strategy = Strategy()
-    enhanced = logtool.add_logging(strategy, "comp_c", "my_strategy")
+    enhanced: Any = logtool.add_logging(strategy, "comp_c", "my_strategy")
     assert enhanced is strategy
     enhanced.log_info("Generating signal", signal_strength=0.8)
     enhanced.log("WARNING", "careful")
@@ -106,7 +107,7 @@ def test_slots_object_gets_a_transparent_proxy(tree: Path, read: Any) -> None:
 
 def test_int_proxy_behaves_as_an_int(tree: Path, read: Any) -> None:
     """Arithmetic, comparisons, hash, format and isinstance work on a proxied int."""
-    x = logtool.add_logging(5, "comp_c", "int")
+    x: Any = logtool.add_logging(5, "comp_c", "int")
     assert isinstance(x, int) and x.__class__ is int
     assert x + 1 == 6 and 1 + x == 6 and x * 2 == 10 and -x == -5 and abs(-x) == 5
     assert x == 5 and x != 6 and x < 6 and x >= 5
@@ -126,7 +127,7 @@ def test_int_proxy_behaves_as_an_int(tree: Path, read: Any) -> None:
 def test_dict_proxy_forwards_container_protocols(tree: Path, read: Any) -> None:
     """len, iter, getitem/setitem/delitem, contains and equality reach the dict."""
     data = {"a": 1}
-    d = logtool.add_logging(data, "comp_c", "dict")
+    d: Any = logtool.add_logging(data, "comp_c", "dict")
     d["b"] = 2
     del d["a"]
     assert data == {"b": 2} and d == {"b": 2}
@@ -145,7 +146,7 @@ def test_bytesio_and_date(tree: Path, read: Any) -> None:
         f.write(b"abc")
         f.seek(0)
         assert f.read() == b"abc"
-    day = logtool.add_logging(dt.date(2025, 1, 15), "comp_c", "date")
+    day: Any = logtool.add_logging(dt.date(2025, 1, 15), "comp_c", "date")
     assert isinstance(day, dt.date) and day.year == 2025
     assert day == dt.date(2025, 1, 15) and day < dt.date(2026, 1, 1)
     assert day - dt.date(2025, 1, 1) == dt.timedelta(days=14)

@@ -207,7 +207,7 @@ def test_metric_counter_latency_audit_records(tree: Path, read: Any) -> None:
     log.counter("fills", 3)
     log.latency("place_order", 4.5, venue="x")
     log.audit("limit_changed", old=1, new=2)
-    log.metric("bad", "not a number")
+    log.metric("bad", "not a number")  # type: ignore[arg-type]
     recs = read("metrics/met_c.log")
     assert [r["record_type"] for r in recs] == [
         "metric", "counter", "counter", "latency", "audit", "metric"]
@@ -332,7 +332,7 @@ def test_message_and_level_keywords_do_not_clash_with_context(tree: Path, read: 
 
 
 def test_logger_satisfies_its_protocols() -> None:
-    """A ContainerLogger is Loggable, ContainerAware, CorrelationAware, EventTrackable, Debuggable."""
+    """A ContainerLogger is Loggable, ContainerAware, CorrelationAware, EventTrackable, ..."""
     log: ContainerLogger = logtool.get_logger("proto_c", "comp")
     for proto in (logtool.Loggable, logtool.ContainerAware, logtool.CorrelationAware,
                   logtool.EventTrackable, logtool.Debuggable):

@@ -147,8 +147,9 @@ def test_default_root_from_environment(tmp_path: Path) -> None:
 
 def test_records_are_flushed_at_exit_without_explicit_flush(tmp_path: Path) -> None:
     """A program that never calls flush/shutdown still gets every record written."""
-    code = ("import logtool\nlogtool.configure(root=%r)\nlog = logtool.get_logger('x','y')\n"
-            "for i in range(5000): log.info('m', i=i)\n") % str(tmp_path / "t")
+    root = str(tmp_path / "t")
+    code = (f"import logtool\nlogtool.configure(root={root!r})\n"
+            "log = logtool.get_logger('x','y')\nfor i in range(5000): log.info('m', i=i)\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
     assert len((tmp_path / "t/containers/x/y.log").read_text().splitlines()) == 5000
 

@@ -62,8 +62,9 @@ def test_active_correlation_id_and_error_correlations(vendor_logger: logging.Log
 
 def test_exc_info_is_formatted_into_context(vendor_logger: logging.Logger, read: Any) -> None:
     """logger.exception puts the formatted traceback in context['traceback']."""
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError:
         vendor_logger.exception("lookup failed")
     (rec,) = read(FILE)
