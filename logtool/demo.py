@@ -367,12 +367,15 @@ class Simulation:
                        metadata={"strategy": t.strategy, "symbol": t.symbol})
             if breach:
                 t.outcome = "rejected"
+                logtool.get_logger(RISK, "risk_monitor").counter("orders_rejected",
+                                                                 reason="RISK-001")
                 self.log(RISK, "risk_monitor", "WARNING", "Order rejected: risk limit breached",
                          strategy=t.strategy, symbol=t.symbol, margin_usage=margin, limit=0.85)
                 self.system_error(RISK, "risk_monitor", "RISK-001",
                                   f"margin usage {margin} above limit 0.85 for {t.strategy}",
                                   strategy=t.strategy, symbol=t.symbol)
                 return
+            logtool.get_logger(RISK, "risk_monitor").counter("orders_approved")
             self.log(RISK, "risk_monitor", "INFO", "Order approved", publish_tier="reliable",
                      strategy=t.strategy, symbol=t.symbol, side=t.side, quantity=t.quantity,
                      risk_score=score)
@@ -426,6 +429,8 @@ class Simulation:
                            operation_ids=op_ids, operation_types=[o[0] for o in ops],
                            all_succeeded=not failed, rollback_occurred=failed,
                            total_duration_ms=exec_ms)
+            logtool.get_logger(EXECUTION, "venue_adapter").latency(
+                "order_execution", exec_ms, venue=venue, status="failed" if failed else "filled")
             if failed:
                 t.outcome = "failed"
                 self.log(EXECUTION, "venue_adapter", "ERROR", "Order execution failed",

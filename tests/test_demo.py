@@ -84,6 +84,10 @@ def test_every_container_tier_and_event_type_present(full_tree: tuple[Path, Any]
         rows = records(out, f"{contract.EVENTS_DIR}/{event_type}{contract.EVENTS_SUFFIX}")
         assert rows, event_type
         assert set(contract.EVENT_SCHEMAS[event_type]) <= set(rows[0]), event_type
+    metrics = records(out, f"{contract.METRICS_DIR}/execution_001.log") + records(
+        out, f"{contract.METRICS_DIR}/risk_001.log"
+    )
+    assert {m["record_type"] for m in metrics} == {"latency", "counter"}
     scopes = {r["event_scope"] for r in records(out, contract.MASTER_LOG)}
     assert scopes == set(contract.EVENT_SCOPES)
     assert result.writer_problems == {}

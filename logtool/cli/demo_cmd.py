@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from logtool.cli.common import default_root, err, print_json
-from logtool.demo import (
-    DEFAULT_CONTAINERS,
-    DEFAULT_DURATION_S,
-    DEFAULT_SEED,
-    DemoResult,
-    iter_example_commands,
-    run_demo,
-)
+from logtool.cli import common
+
+if TYPE_CHECKING:
+    from logtool.demo import DemoResult
+
+# logtool.demo's defaults, repeated so that `logtool --help` does not import the simulation;
+# tests/cli/test_demo_cmd.py checks they stay equal.
+DEFAULT_CONTAINERS = 50
+DEFAULT_SEED = 7
+DEFAULT_DURATION_S = 10.0
 
 
 def register(app: typer.Typer) -> None:
@@ -43,10 +44,12 @@ def demo(
     ] = False,
 ) -> None:
     """Simulate a trading workflow (data → strategies → risk → execution) into a log tree."""
-    result = run_demo(out if out is not None else default_root(), containers=containers,
+    from logtool.demo import run_demo
+
+    result = run_demo(out if out is not None else common.default_root(), containers=containers,
                       seed=seed, duration_s=duration_s)
     if as_json:
-        print_json(result.to_dict())
+        common.print_json(result.to_dict())
     else:
         render(result)
 
@@ -55,6 +58,9 @@ def render(result: DemoResult) -> None:
     """What was written, grouped by top-level directory, and what to run next (on stderr)."""
     from rich.table import Table
 
+    from logtool.demo import iter_example_commands
+
+    err = common.err
     groups: dict[str, list[int]] = {}
     for f in result.files:
         top = f.path.split("/", 1)[0] if "/" in f.path else f.path

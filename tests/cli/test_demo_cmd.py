@@ -7,7 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from logtool.cli import app
+from logtool import demo
+from logtool.cli import app, demo_cmd
 
 runner = CliRunner()
 SMALL = ["--containers", "6", "--duration-s", "3", "--seed", "3"]
@@ -62,3 +63,10 @@ def test_demo_refuses_bad_container_count(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "x"), "--containers", "0"])
     assert result.exit_code == 2, result.output
     assert "--containers 0" in result.stderr
+
+
+def test_cli_defaults_match_the_library() -> None:
+    """The option defaults shown in --help are run_demo's defaults."""
+    assert (demo_cmd.DEFAULT_CONTAINERS, demo_cmd.DEFAULT_SEED, demo_cmd.DEFAULT_DURATION_S) == (
+        demo.DEFAULT_CONTAINERS, demo.DEFAULT_SEED, demo.DEFAULT_DURATION_S
+    )
