@@ -42,15 +42,28 @@ _PREFIX_TOPICS: Final = (("trade_", "trade"), ("signal_", "signal"), ("error_", 
 _TRACE_BUFFER: Final = 1000
 
 
+_TOPIC_CACHE: dict[str, str | None] = {}
+_TOPIC_CACHE_MAX: Final = 4096
+
+
 def correlation_topic(correlation_id: str, context: dict[str, Any]) -> str | None:
     """The correlations/ topic a record belongs to: `correlation_topic` kwarg, else id prefix."""
-    topic = context.get("correlation_topic")
-    if topic is not None:
-        return topic if topic in CORRELATION_TOPICS else runtime.path_part(topic)
+    if context and "correlation_topic" in context:
+        topic = context["correlation_topic"]
+        return topic if topic in CORRELATION_TOPICS else runtime.path_part(str(topic))
+    try:
+        return _TOPIC_CACHE[correlation_id]
+    except KeyError:
+        pass
+    found = None
     for prefix, name in _PREFIX_TOPICS:
         if correlation_id.startswith(prefix):
-            return name
-    return None
+            found = name
+            break
+    if len(_TOPIC_CACHE) >= _TOPIC_CACHE_MAX:
+        _TOPIC_CACHE.clear()  # ids are mostly short-lived: a bounded cache, no LRU bookkeeping
+    _TOPIC_CACHE[correlation_id] = found
+    return found
 
 
 @functools.lru_cache(maxsize=1024)
@@ -153,7 +166,11 @@ class ContainerLogger:
             "container_id": self._container_id,
             "component_name": self._component,
             "message": message,
-            "event_scope": detect_scope(context) if context else SCOPE_COMPONENT_INTERNAL,
+            # the four `in` tests inline save a call on the common, scope-less path
+            "event_scope": detect_scope(context) if context and (
+                "internal_scope" in context or "publish_tier" in context
+                or "event_flow" in context or "lifecycle_operation" in context
+            ) else SCOPE_COMPONENT_INTERNAL,
             "correlation_id": cid,
             "context": context,
         }
@@ -166,9 +183,12 @@ class ContainerLogger:
     def _correlate(self, st: Any, record: dict[str, Any], cid: str, levelno: int,
                    context: dict[str, Any]) -> None:
         topic = correlation_topic(cid, context)
-        topics = [topic] if topic is not None else []
         if levelno >= _ERROR and topic != "error":
-            topics.append("error")
+            topics: tuple[str, ...] = ("error",) if topic is None else (topic, "error")
+        elif topic is None:
+            return
+        else:
+            topics = (topic,)
         for name in topics:
             st.submit(
                 _correlation_relpath(self._base, name),
