@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -130,6 +131,16 @@ def check_out_dir(out: Path) -> bool:
             hint="Choose a new or empty directory, or an existing logtool tree.",
         )
     return bool(entries)
+
+
+def prepare_out_dir(out: Path) -> None:
+    """Create out, or refuse it (the writer itself would only count the failures, silently)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInputError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise BadInputError(f"--out {out}: not writable")
 
 
 def _snapshot(root: Path) -> dict[str, int]:
@@ -578,6 +589,7 @@ def run_demo(out: Path | str, containers: int = DEFAULT_CONTAINERS, seed: int = 
     out = Path(out)
     validate(containers, seed, duration_s)
     appended = check_out_dir(out)
+    prepare_out_dir(out)
     before = _snapshot(out)
     clock = SimClock(SIM_START_US)
     with _writer_configured(out, clock) as writer:

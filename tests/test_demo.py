@@ -173,6 +173,14 @@ def test_refuses_a_file_as_out(tmp_path: Path) -> None:
         run_demo(target, containers=2, duration_s=0.5)
 
 
+def test_refuses_an_out_that_cannot_be_created(tmp_path: Path) -> None:
+    """An --out below a regular file cannot be created: refused before anything runs."""
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BadInputError, match="cannot create it"):
+        run_demo(tmp_path / "file" / "logs", containers=2, duration_s=0.5)
+    assert (tmp_path / "file").read_text() == "x"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "option"),
     [({"containers": 0}, "--containers"), ({"containers": 1000}, "--containers"),
