@@ -6,11 +6,13 @@ import contextlib
 import errno
 import fcntl
 import gzip
+import itertools
 import os
 import shutil
 import stat
 import struct
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +45,8 @@ GB = 1024**3
 TEMP_SUFFIX = ".logtool-tmp"
 # Used to plan the size cap before compressing: JSON lines shrink to well under a fifth.
 COMPRESSED_RATIO_ESTIMATE = 0.2
+# How long to wait for a writer's shared lock on a live file before skipping it this run.
+LOCK_WAIT_SECONDS = 5.0
 _LOG_EXTS = (LOG_SUFFIX, EVENTS_SUFFIX)
 _TREE_ENTRIES = (
     TREE_MARKER, CONTAINERS_DIR, FLOWS_DIR, CORRELATIONS_DIR, EVENTS_DIR, SYSTEM_DIR,
@@ -469,23 +473,28 @@ def _alternative_names(target: Path, mtime: float) -> Iterator[Path]:
         yield target.with_name(f"{stem}.{stamp}-{n}{ext}{gz}")
 
 
-def _gzip_matches(path: Path, st: os.stat_result) -> bool:
-    """Whether an existing .gz is the complete archive of the file st describes.
+def _gzip_matches(path: Path, source: Path, st: os.stat_result) -> bool:
+    """Whether an existing .gz is the complete archive of source (described by st).
 
-    We write the source's whole-second mtime into the gzip header and the trailer holds the
-    size modulo 2**32; both equal means a previous run stopped after the rename.
+    We write the source's whole-second mtime into the gzip header; the trailer holds the CRC-32
+    and the size modulo 2**32. All equal means a previous run stopped after linking it in.
     """
     try:
         with open(path, "rb") as fh:
             head = fh.read(10)
-            fh.seek(-4, os.SEEK_END)
-            isize = struct.unpack("<I", fh.read(4))[0]
+            fh.seek(-8, os.SEEK_END)
+            crc, isize = struct.unpack("<II", fh.read(8))
     except OSError:
         return False
     if len(head) < 10 or head[:2] != b"\x1f\x8b":
         return False
-    header_mtime = struct.unpack("<I", head[4:8])[0]
-    return header_mtime == int(st.st_mtime) and isize == st.st_size % 2**32
+    if struct.unpack("<I", head[4:8])[0] != int(st.st_mtime) or isize != st.st_size % 2**32:
+        return False
+    actual = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            actual = zlib.crc32(chunk, actual)
+    return actual == crc
 
 
 def _archive_one(base: Path, action: Action, policy: RetentionPolicy, now: float,
@@ -493,19 +502,25 @@ def _archive_one(base: Path, action: Action, policy: RetentionPolicy, now: float
     st = _current(base, action, policy, now, result)
     if st is None:
         return
-    src = base / action.path
-    compress = policy.compression_enabled and not action.path.endswith(GZIP_SUFFIX)
-    target = archive_target(base, action.path, st.st_mtime, compress)
-    if not _safe_makedirs(base, target.parent):
+    rel = action.path
+    if not _safe_makedirs(base, archive_target(base, rel, st.st_mtime, False).parent):
         result.skipped.append(f"{action.path}: archive directory would leave the tree (symlink)")
         return
-    candidates = [target, *_alternative_names(target, st.st_mtime)]
+    if is_live_name(rel):
+        detached = _detach(base, rel, st, result)
+        if detached is None:
+            return
+        rel = detached
+    src = base / rel
+    compress = policy.compression_enabled and not rel.endswith(GZIP_SUFFIX)
+    target = archive_target(base, rel, st.st_mtime, compress)
+    candidates = itertools.chain([target], _alternative_names(target, st.st_mtime))
     final: Path | None = None
     for candidate in candidates:
         if not os.path.lexists(candidate):
             final = candidate
             break
-        if compress and _gzip_matches(candidate, st):
+        if compress and _gzip_matches(candidate, src, st):
             # A previous run archived it and stopped before removing the original.
             _remove_source(src, st, result, action)
             result.archived_to[action.path] = candidate.relative_to(base).as_posix()
@@ -532,6 +547,49 @@ def _archive_one(base: Path, action: Action, policy: RetentionPolicy, now: float
     _remove_source(src, st, result, action)
     result.archived_to[action.path] = final.relative_to(base).as_posix()
     result.bytes_freed += max(st.st_size - os.lstat(final).st_size, 0)
+
+
+def _detach(base: Path, rel: str, st: os.stat_result, result: PruneResult) -> str | None:
+    """Rename a live file aside to a rotated name, as a writer's own rotation would.
+
+    Done under an exclusive flock on the file: logtool writers append under a shared lock and
+    check the path's inode first, so they reopen a fresh file and nothing more lands in the
+    renamed one. Returns the new relative path, or None (skipped) if the file is busy/changed.
+    """
+    path = base / rel
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        result.skipped.append(f"{rel}: cannot open: {exc.strerror or exc}")
+        return None
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    result.skipped.append(f"{rel}: locked by a writer")
+                    return None
+                time.sleep(0.01)
+        now_st = os.fstat(fd)
+        if (now_st.st_ino, now_st.st_size, now_st.st_mtime_ns) != (
+                st.st_ino, st.st_size, st.st_mtime_ns):
+            result.skipped.append(f"{rel}: modified since the plan")
+            return None
+        for candidate in _alternative_names(path, st.st_mtime):
+            try:
+                os.link(path, candidate)  # no-clobber, unlike rename()
+            except FileExistsError:
+                continue
+            path.unlink()
+            _fsync_dir(path.parent)
+            return candidate.relative_to(base).as_posix()
+        result.errors.append(f"{rel}: no free rotated name")
+        return None
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _remove_source(src: Path, st: os.stat_result, result: PruneResult, action: Action) -> None:
@@ -617,7 +675,7 @@ def _compress_one(base: Path, action: Action, policy: RetentionPolicy, now: floa
     src = base / action.path
     final = src.with_name(src.name + GZIP_SUFFIX)
     if os.path.lexists(final):
-        if _gzip_matches(final, st):
+        if _gzip_matches(final, src, st):
             _remove_source(src, st, result, action)
         else:
             result.skipped.append(f"{action.path}: {final.name} exists")

@@ -63,6 +63,11 @@ def all_ids(root: Path) -> Counter[str]:
     return ids
 
 
+def stamp_of(age_days: float) -> str:
+    """The rotation stamp a live file of that age gets when it is rotated aside for archiving."""
+    return datetime.fromtimestamp(NOW - age_days * DAY, UTC).strftime("%Y%m%dT%H%M%S")
+
+
 def day_of(age_days: float) -> str:
     """The archive date directory of a file that is age_days old."""
     return datetime.fromtimestamp(NOW - age_days * DAY, UTC).strftime("%Y-%m-%d")
@@ -115,7 +120,7 @@ def test_apply_archives_to_dated_gzip_and_keeps_every_record(tree: Path) -> None
     result = apply(tree, actions, policy=policy, now=NOW)
     assert result.errors == [] and result.skipped == []
     assert len(result.done) == 4
-    target = tree / f"archived/{day_of(10)}/containers/strat_1/momentum.log.gz"
+    target = tree / f"archived/{day_of(10)}/containers/strat_1/momentum.{stamp_of(10)}.log.gz"
     assert gzip.decompress(target.read_bytes()) == original
     assert abs(target.stat().st_mtime - (NOW - 10 * DAY)) < 1
     assert not (tree / "containers/strat_1/momentum.log").exists()
@@ -241,21 +246,20 @@ def test_run_scoped_layout(tmp_path: Path) -> None:
     policy = RetentionPolicy(archive_after_days=7)
     result = apply(root, plan(root, policy, now=NOW), policy=policy, now=NOW)
     assert sorted(result.archived_to.values()) == [
-        f"archived/{day_of(9)}/run_42/1234/events/positions.jsonl.gz",
-        f"archived/{day_of(9)}/run_42/1234/strategy.log.gz",
+        f"archived/{day_of(9)}/run_42/1234/events/positions.{stamp_of(9)}.jsonl.gz",
+        f"archived/{day_of(9)}/run_42/1234/strategy.{stamp_of(9)}.log.gz",
     ]
     assert meta.exists()
 
 
 def test_name_collision_gets_rotated_style_name(tree: Path) -> None:
-    """A second archive of the same path on the same day gets <stem>.<stamp>.log.gz, not lost."""
+    """A second archive of the same name and stamp gets <stem>.<stamp>-1.log.gz, not lost."""
     policy = RetentionPolicy(archive_after_days=7, delete_after_days=None)
     apply(tree, plan(tree, policy, now=NOW), policy=policy, now=NOW)
     write(tree, "containers/strat_1/momentum.log", age_days=10, tag="second")
     result = apply(tree, plan(tree, policy, now=NOW), policy=policy, now=NOW)
     (dest,) = result.archived_to.values()
-    stamp = datetime.fromtimestamp(NOW - 10 * DAY, UTC).strftime("%Y%m%dT%H%M%S")
-    assert dest == f"archived/{day_of(10)}/containers/strat_1/momentum.{stamp}.log.gz"
+    assert dest == f"archived/{day_of(10)}/containers/strat_1/momentum.{stamp_of(10)}-1.log.gz"
     assert all_ids(tree)["second#0"] == 1
 
 
@@ -274,20 +278,40 @@ def test_leftover_temp_file_is_removed_and_not_counted(tree: Path) -> None:
 
 
 def test_interrupted_after_rename_does_not_duplicate(tree: Path) -> None:
-    """Stopped after the archive was renamed in but before the original was removed: no copy."""
-    src = tree / "containers/strat_1/momentum.log"
-    st = src.stat()
-    target = retention.archive_target(tree, "containers/strat_1/momentum.log", st.st_mtime, True)
+    """Stopped after the archive was linked in but before the source was removed: no copy."""
+    live = tree / "containers/strat_1/momentum.log"
+    rotated = live.with_name(f"momentum.{stamp_of(10)}.log")
+    live.rename(rotated)  # the detach step, as a crashed run would leave it
+    st = rotated.stat()
+    rel = rotated.relative_to(tree).as_posix()
+    target = retention.archive_target(tree, rel, st.st_mtime, True)
     target.parent.mkdir(parents=True)
-    retention._write_gzip(src, target, st)  # the steps up to the rename, then "crash"
-    before = all_ids(tree)
-    assert before["containers/strat_1/momentum.log#0"] == 2
+    retention._write_gzip(rotated, target, st)  # the steps up to the link, then "crash"
+    assert all_ids(tree)["containers/strat_1/momentum.log#0"] == 2
     policy = RetentionPolicy(archive_after_days=7, delete_after_days=None)
     result = apply(tree, plan(tree, policy, now=NOW), policy=policy, now=NOW)
-    assert result.archived_to["containers/strat_1/momentum.log"] == target.relative_to(
-        tree).as_posix()
+    assert result.archived_to[rel] == target.relative_to(tree).as_posix()
     assert all_ids(tree)["containers/strat_1/momentum.log#0"] == 1
-    assert not src.exists()
+    assert not rotated.exists()
+
+
+def test_same_size_same_second_is_not_mistaken_for_done(tree: Path) -> None:
+    """An existing archive with equal mtime and size but other bytes is not taken as done."""
+    rotated = tree / f"containers/strat_1/momentum.{stamp_of(10)}.log"
+    (tree / "containers/strat_1/momentum.log").rename(rotated)
+    st = rotated.stat()
+    rel = rotated.relative_to(tree).as_posix()
+    target = retention.archive_target(tree, rel, st.st_mtime, True)
+    target.parent.mkdir(parents=True)
+    other = tree / "other.bin"
+    other.write_bytes(rotated.read_bytes().replace(b"momentum.log#", b"momentum.zzz#"))
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    retention._write_gzip(other, target, other.stat())
+    other.unlink()
+    policy = RetentionPolicy(archive_after_days=7, delete_after_days=None)
+    result = apply(tree, plan(tree, policy, now=NOW), policy=policy, now=NOW)
+    assert result.archived_to[rel].endswith(f"momentum.{stamp_of(10)}-1.log.gz")
+    assert all_ids(tree)["containers/strat_1/momentum.log#0"] == 1
 
 
 def test_killed_prune_loses_nothing(tmp_path: Path) -> None:

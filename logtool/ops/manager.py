@@ -224,6 +224,7 @@ class LogManager:
         self._lifecycle("info", "Unregistered container logging", "container_cleanup",
                         container=container_id, components=registry.components,
                         flushed=flushed, **counts)
+        runtime.flush()  # the cleanup record too, so that `logtool status` sees it at once
         return True
 
     @property
@@ -295,7 +296,7 @@ class LogManager:
         started = time.monotonic()
         policy = self._pass_policy(reason)
         self._lifecycle("info", "Starting log maintenance", "maintenance_start", reason=reason)
-        summary: dict[str, Any] = {"reason": reason, "rotated": 0, "archived": 0, "deleted": 0,
+        summary: dict[str, Any] = {"reason": reason, "archived": 0, "deleted": 0,
                                    "compressed": 0, "bytes_freed": 0, "errors": [],
                                    "skipped": []}
         try:
@@ -303,18 +304,10 @@ class LogManager:
             max_mb = self.config.logging.performance.max_file_size_mb
             sink.set_max_bytes(int(max_mb * 2**20))
             runtime.flush()
-            # Live files due for archiving are rotated by the writer itself first, so that no
-            # record can land in a file while it is being archived; then only rotated files
-            # (which no writer appends to) are archived.
-            first = retention.plan(self.root, policy)
-            for action in first:
-                if action.action == "archive" and retention.is_live_name(action.path):
-                    sink.rotate(action.path)
-                    summary["rotated"] += 1
-                    self._lifecycle("info", "Rotated live file for archiving", "rotate",
-                                    path=action.path, bytes=action.bytes)
-            runtime.flush()
-            actions = retention.plan(self.root, policy, include_live=False,
+            # Live files due for archiving are renamed aside under an exclusive flock by
+            # retention (the writer's own rotation protocol): the writer reopens a fresh file
+            # and nothing lands in the one being archived.
+            actions = retention.plan(self.root, policy,
                                      compress_rotated=policy.compression_enabled)
             result = retention.apply(self.root, actions, policy=policy)
         except BadInputError as exc:
@@ -345,6 +338,7 @@ class LogManager:
         self.maintenance_passes += 1
         self._lifecycle("warning" if summary["errors"] else "info", "Log maintenance completed",
                         "maintenance_complete", **summary)
+        runtime.flush()  # lifecycle records on disk for `logtool status`
         return summary
 
     def trigger_maintenance(self) -> None:
