@@ -557,9 +557,9 @@ def _monitoring(sec: _Section) -> MonitoringConfig:
 
 
 def _backends(sec: _Section, environment: str) -> dict[str, BackendConfig]:
-    if not sec.data:
-        return default_backends(environment)
-    backends: dict[str, BackendConfig] = {}
+    # The built-in backends are always defined, so the default rules always resolve; an entry
+    # in the file with the same name replaces the built-in one.
+    backends: dict[str, BackendConfig] = default_backends(environment)
     for name in list(sec.data):
         key_ok = isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name)
         if not key_ok:
@@ -576,8 +576,6 @@ def _backends(sec: _Section, environment: str) -> dict[str, BackendConfig]:
             options=options,
         )
         b.done()
-    # The tree is always available, under its own name, unless the file redefines it.
-    backends.setdefault(TREE_BACKEND, BackendConfig(TREE_BACKEND, "tree"))
     return backends
 
 

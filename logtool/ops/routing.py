@@ -96,8 +96,11 @@ class Router:
         return found
 
     def dispatch(self, kind: str, record: Mapping[str, Any]) -> None:
-        """Queue one record for routing; never blocks: a full queue drops it and counts it."""
+        """Queue one record for routing; never blocks: a full queue (or a closed router) drops
+        it and counts it."""
         try:
+            if self._closed:
+                raise queue.Full
             self._queue.put_nowait((kind, record))
         except queue.Full:
             level = record.get("level")

@@ -191,3 +191,21 @@ def test_sanitize_name() -> None:
     """Names become valid Prometheus identifiers."""
     assert sanitize_name("fill.latency-ms") == "fill_latency_ms"
     assert sanitize_name("9lives") == "_9lives"
+
+
+def test_file_backend_rotates_at_max_size(tmp_path: Path) -> None:
+    """With max_size_mb the file is renamed aside when full; no line is lost or split."""
+    backend = create_backend("f", "file", {"path": "r/out.txt", "max_size_mb": 0.001},
+                             BackendContext(root=tmp_path))
+    for i in range(40):
+        backend.write(text(message=f"line {i:02d}"))
+    backend.close()
+    files = sorted((tmp_path / "r").iterdir())
+    assert len(files) > 2
+    assert all(f.stat().st_size <= 1100 for f in files)
+    rotated = [f for f in files if f.name != "out.txt"]
+    assert all(f.name.startswith("out.") and f.suffix == ".txt" for f in rotated)
+    lines = [ln for f in files for ln in f.read_text().splitlines()]
+    assert sorted(ln.split(": ")[1].split(" |")[0] for ln in lines) == [
+        f"line {i:02d}" for i in range(40)]
+    assert backend.stats()["rotations"] == len(rotated)  # type: ignore[attr-defined]

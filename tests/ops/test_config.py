@@ -115,10 +115,11 @@ def test_seed_yaml_loads(tmp_path: Path) -> None:
 
 
 def test_toml_with_routing(tmp_path: Path) -> None:
-    """A TOML file defines backends, rules and global context; the tree backend is implied."""
+    """A TOML file adds backends beside the built-in ones, and defines rules and context."""
     cfg = load_config(write(tmp_path, "c.toml", ROUTING_TOML), env={})
     assert cfg.logging.environment == "prod"
-    assert set(cfg.logging.backends) == {"errors", "hook", "tree"}
+    assert set(cfg.logging.backends) == {"errors", "hook", "tree", "console", "file",
+                                         "audit_file", "prometheus"}
     assert cfg.logging.backends["errors"].min_level == "ERROR"
     assert cfg.logging.backends["hook"].enabled is False
     assert cfg.logging.routing_rules == (

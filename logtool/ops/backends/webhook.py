@@ -92,6 +92,10 @@ class WebhookBackend(BaseBackend):
             self._closing = True
             self._cond.notify()
         self._thread.join(self.options["timeout_seconds"] * 2 + 1)
+        with self._cond:
+            # Whatever the target did not take before closing is lost: count it.
+            self.counters["dropped"] += len(self._queue)
+            self._queue.clear()
 
     # ---------------------------------------------------------------- sender thread
 
