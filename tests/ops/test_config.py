@@ -283,3 +283,58 @@ def test_documented_example_loads() -> None:
     assert cfg.logging.backends["oncall"].options["headers"] == {"Authorization": "Bearer unset"}
     assert [r.name for r in cfg.logging.routing_rules][-1] == "critical_to_oncall"
     assert len(cfg.containers) == 4
+
+
+SEED_ROUTING_YAML = """\
+logging:
+  environment: "dev"
+  backends:
+    console:
+      enabled: true
+      min_level: "DEBUG"
+      config:
+        color: true
+    file:
+      enabled: true
+      min_level: "WARNING"
+      config:
+        file_path: "logs/hft.txt"
+        format: "text"
+        rotation: true
+        max_size_mb: 100
+    prometheus:
+      enabled: true
+      min_level: "INFO"
+      config:
+        push_gateway: "localhost:9091"
+        job_name: "hft_arbitrage"
+        prefix: "hft_"
+        batch_size: 50
+        flush_interval: 3.0
+  routing_rules:
+    - name: "metrics_to_prometheus"
+      log_types: ["METRIC"]
+      backends: ["prometheus"]
+    - name: "errors_to_file_and_console"
+      min_level: "WARNING"
+      backends: ["file", "console"]
+    - name: "debug_to_console_dev_only"
+      max_level: "INFO"
+      environments: ["dev"]
+      backends: ["console"]
+  global_context:
+    service: "hft-arbitrage"
+    version: "1.0.0"
+"""
+
+
+def test_seed_routing_yaml_loads(tmp_path: Path) -> None:
+    """Seed 002's logging.yaml (minus its Datadog entry) loads: type defaults to the name,
+    upper-case log types are accepted, seed option spellings are understood."""
+    cfg = load_config(write(tmp_path, "logging.yaml", SEED_ROUTING_YAML), env={})
+    backends = cfg.logging.backends
+    assert (backends["file"].type, backends["file"].min_level) == ("file", "WARNING")
+    assert backends["prometheus"].options["push_gateway"] == "localhost:9091"
+    assert cfg.logging.routing_rules[0].kinds == ("metric",)
+    assert cfg.logging.routing_rules[2].environments == ("dev",)
+    assert cfg.logging.global_context["service"] == "hft-arbitrage"
