@@ -1,0 +1,621 @@
+"""Opens a log tree as read-only DuckDB views (logs, flows, correlations, metrics, events)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import re
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import orjson
+
+from logtool import contract
+from logtool.analyze.tree import TreeFile, discover, find_root
+from logtool.errors import BadInputError, FormatVersionError
+
+# Kinds that feed each view; master.log joins `logs` only for records not already there.
+VIEW_KINDS: dict[str, tuple[str, ...]] = {
+    "logs": ("logs", "system", "master"),
+    "flows": ("flows",),
+    "correlations": ("correlations",),
+    "metrics": ("metrics",),
+}
+# A record without these (or with an unparsable timestamp) is skipped and counted.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "logs": ("timestamp", "level", "message"),
+    "flows": ("timestamp", "correlation_id", "source", "target"),
+    "correlations": ("timestamp", "correlation_id"),
+    "metrics": ("timestamp", "record_type", "name"),
+    "events": ("timestamp",),
+}
+# Fields that fall back to what the file's path says when a record lacks them.
+_HINTS = {"container_id": "container_hint", "component_name": "component_hint"}
+_IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_TAIL_BYTES = 1 << 20
+# Lines are read as one VARCHAR column: no quoting, a delimiter that cannot occur in JSON text,
+# so every line arrives untouched; invalid UTF-8 lands in the rejects table and is counted.
+_CSV_OPTIONS = (
+    "columns={'raw': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=false, "
+    "auto_detect=false, max_line_size=67108864, store_rejects=true, "
+    "rejects_table='lt_rejects', rejects_scan='lt_reject_scans'"
+)
+
+
+def _columns_for(kind: str, event_type: str | None = None) -> dict[str, str]:
+    """The contract columns (name → DuckDB type) of a view kind."""
+    if kind == "logs":
+        return dict(contract.LOG_COLUMNS)
+    if kind == "flows":
+        return dict(contract.FLOW_COLUMNS)
+    if kind == "correlations":
+        return dict(contract.CORRELATION_COLUMNS)
+    if kind == "metrics":
+        return dict(contract.METRIC_COLUMNS)
+    if kind == "events":
+        own = contract.EVENT_SCHEMAS.get(event_type or "", {})
+        return {**contract.EVENT_BASE_COLUMNS, **own}
+    raise BadInputError(f"unknown record kind {kind!r}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed(expr: str, duck_type: str) -> str:
+    """SQL turning a JSON-extracted string into duck_type without ever failing."""
+    if duck_type == "VARCHAR":
+        return expr
+    return f"try_cast({expr} AS {duck_type})"
+
+
+def raw_lines_sql(variable: str) -> str:
+    """SELECT line, raw over one file whose path is in the DuckDB variable `variable`.
+
+    Line numbers come from a streaming row_number() over the order-preserving CSV scan.
+    """
+    return (
+        "SELECT row_number() OVER () AS line, raw FROM "
+        f"read_csv(getvariable('{variable}'), {_CSV_OPTIONS})"
+    )
+
+
+def _parts(kind: str, event_type: str | None) -> tuple[list[str], list[str], str, str]:
+    """(view column SELECTs over `s.j`/`s.obj`, required-field checks on x, paths, ts index)."""
+    columns = _columns_for(kind, event_type)
+    strings = [c for c, t in columns.items() if t != "JSON"]
+    jsons = [c for c, t in columns.items() if t == "JSON"]
+    paths = "[" + ", ".join(f"'$.\"{c}\"'" for c in strings) + "]"
+    selects = []
+    for i, name in enumerate(strings, start=1):
+        expr = f"s.j[{i}]"
+        if name in _HINTS:
+            expr = f"coalesce({expr}, s.{_HINTS[name]})"
+        if name == "level":
+            expr = f"_lt_level({expr})"
+        selects.append(f"{_typed(expr, columns[name])} AS {_quote(name)}")
+    for name in jsons:
+        selects.append(f"json_extract(s.obj, '$.\"{name}\"') AS {_quote(name)}")
+    if kind == "events":
+        selects.append("s.container_hint AS container_id")
+    ts_index = str(strings.index("timestamp") + 1)
+    checks = [f"x[{strings.index(r) + 1}] IS NOT NULL" for r in REQUIRED[kind] if r in strings]
+    checks.append(f"_lt_ts(x[{ts_index}]) IS NOT NULL")
+    return selects, checks, paths, ts_index
+
+
+def normalize_sql(kind: str, source: str, event_type: str | None = None) -> str:
+    """SELECT of the good records of source as the view's columns (+ ts, file, line, record).
+
+    source is a relation with columns fid, line, raw, file, source_kind, container_hint,
+    component_hint and partial (the line is the unfinished tail of a growing file).
+    Bad lines are dropped by an UNNEST of an empty list rather than a WHERE: a filter would
+    be pushed below the projection and parse every line's JSON once per condition.
+    """
+    selects, checks, paths, ts_index = _parts(kind, event_type)
+    good = " AND ".join(checks)
+    return f"""
+SELECT {", ".join(selects)},
+       _lt_ts(s.j[{ts_index}]) AS ts, s.source_kind AS source_kind, s.file AS file,
+       s.line AS line, s.obj::JSON AS record
+FROM (
+  SELECT o.*, unnest(list_filter(
+           [CASE WHEN o.obj IS NOT NULL THEN json_extract_string(o.obj, {paths}) END],
+           lambda x: x IS NOT NULL AND {good})) AS j
+  FROM (
+    SELECT src.*, CASE WHEN NOT src.partial AND json_valid(src.raw) THEN src.raw END AS obj
+    FROM {source} AS src
+  ) AS o
+) AS s"""
+
+
+def skipped_sql(kind: str, source: str, event_type: str | None = None) -> str:
+    """SELECT file, count, first line of the lines of source that are not good records.
+
+    Blank lines carry nothing and are not counted. Conditions sit inside one aggregate
+    FILTER so each line's JSON is parsed once.
+    """
+    _, checks, paths, _ = _parts(kind, event_type)
+    good = " AND ".join(c.replace("x[", "j[") for c in checks)
+    return f"""
+SELECT file, count(*) AS skipped, min(line) AS first_line
+FROM (
+  SELECT file, line,
+         CASE WHEN j IS NOT NULL AND {good} THEN true ELSE false END AS ok
+  FROM (
+    SELECT src.file, src.line, src.raw,
+           CASE WHEN NOT src.partial AND json_valid(src.raw)
+                THEN json_extract_string(src.raw, {paths}) END AS j
+    FROM {source} AS src
+    WHERE src.raw IS NOT NULL AND trim(src.raw) <> ''
+  ) AS v
+) AS c
+WHERE NOT ok
+GROUP BY file"""
+
+
+_MACROS = (
+    # Timestamps with Z, an offset or none (seed engine time) all become UTC TIMESTAMP.
+    "CREATE OR REPLACE TEMP MACRO _lt_ts(x) AS "
+    "CAST(try_cast(x AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)",
+    "CREATE OR REPLACE TEMP MACRO _lt_level(x) AS "
+    "CASE upper(x) WHEN 'WARN' THEN 'WARNING' WHEN 'FATAL' THEN 'CRITICAL' ELSE upper(x) END",
+)
+
+
+@dataclass
+class FileSkip:
+    """Lines skipped in one file: how many, the first one's number, and why."""
+
+    count: int = 0
+    first_line: int | None = None
+    reasons: set[str] = field(default_factory=set)
+
+    def add(self, count: int, line: int | None, reason: str) -> None:
+        """Count more skipped lines, remembering the earliest line number."""
+        self.count += count
+        if line is not None and (self.first_line is None or line < self.first_line):
+            self.first_line = line
+        self.reasons.add(reason)
+
+
+@dataclass
+class Skipped:
+    """Skipped lines over a tree: the total and per file (relative path)."""
+
+    files: dict[str, FileSkip] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """All skipped lines."""
+        return sum(f.count for f in self.files.values())
+
+    def add(self, rel: str, count: int, line: int | None, reason: str) -> None:
+        """Count skipped lines of one file."""
+        if count:
+            self.files.setdefault(rel, FileSkip()).add(count, line, reason)
+
+    def merged(self, other: Skipped) -> Skipped:
+        """A new Skipped holding both."""
+        out = Skipped()
+        for source in (self, other):
+            for rel, skip in source.files.items():
+                dst = out.files.setdefault(rel, FileSkip())
+                dst.count += skip.count
+                if skip.first_line is not None and (
+                    dst.first_line is None or skip.first_line < dst.first_line
+                ):
+                    dst.first_line = skip.first_line
+                dst.reasons |= skip.reasons
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """{"total": n, "files": {rel: {"count", "first_line", "reasons"}}}."""
+        return {
+            "total": self.total,
+            "files": {
+                rel: {"count": s.count, "first_line": s.first_line,
+                      "reasons": sorted(s.reasons)}
+                for rel, s in sorted(self.files.items())
+            },
+        }
+
+    def detail(self) -> str:
+        """A short ' (file:line, ...)' note for the user."""
+        if not self.files:
+            return ""
+        parts = [
+            f"{rel}:{s.first_line}" if s.first_line else rel
+            for rel, s in sorted(self.files.items())[:3]
+        ]
+        more = "" if len(self.files) <= 3 else f", +{len(self.files) - 3} more file(s)"
+        return " (first in " + ", ".join(parts) + more + ")"
+
+
+class Tree:
+    """An opened tree: a DuckDB connection with the views, the files, and skipped lines."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, files: list[TreeFile],
+                 tmpdir: Path, pre_skipped: Skipped, event_types: list[str]) -> None:
+        self.con = con
+        self.path = path
+        self.files = files
+        self.event_types = event_types
+        self._tmpdir = tmpdir
+        self._pre_skipped = pre_skipped
+        self._skipped: dict[str, Skipped] = {}
+
+    def line_views(self) -> list[str]:
+        """Views that read files directly: logs, flows, correlations, metrics, events_<type>."""
+        return [*VIEW_KINDS, *(f"events_{t}" for t in self.event_types)]
+
+    def kinds_of(self, view: str) -> tuple[str, ...]:
+        """The file kinds a view reads."""
+        if view.startswith("events"):
+            return ("events",)
+        return VIEW_KINDS[view]
+
+    def skipped_in(self, views: Iterable[str] | None = None) -> Skipped:
+        """Skipped lines of the files behind views (default all), counted once per view."""
+        names = list(views) if views is not None else self.line_views()
+        if "events" in names:
+            names = [n for n in names if n != "events"] + [
+                f"events_{t}" for t in self.event_types]
+        total = Skipped()
+        for name in dict.fromkeys(names):
+            if name not in self._skipped:
+                self._skipped[name] = self._count_skipped(name)
+            total = total.merged(self._skipped[name])
+        kinds = {k for n in names for k in self.kinds_of(n)}
+        event_files = {f"events_{t}" for t in self.event_types} & set(names)
+        pre = Skipped()
+        for rel, skip in self._pre_skipped.files.items():
+            tf = next((f for f in self.files if f.rel == rel), None)
+            if tf is None or tf.kind not in kinds:
+                continue
+            if tf.kind == "events" and f"events_{tf.event_type}" not in event_files:
+                continue
+            pre.files[rel] = skip
+        return total.merged(pre)
+
+    @property
+    def skipped(self) -> Skipped:
+        """Skipped lines over every file of the tree."""
+        return self.skipped_in()
+
+    def _count_skipped(self, view: str) -> Skipped:
+        out = Skipped()
+        kind = "events" if view.startswith("events_") else view
+        event_type = view.removeprefix("events_") if kind == "events" else None
+        rows = self.con.execute(
+            skipped_sql(kind, _quote("_src_" + view), event_type)).fetchall()
+        for rel, count, first in rows:
+            out.add(rel, int(count), int(first), "malformed or incomplete record")
+        return out.merged(self._rejects(view))
+
+    def _rejects(self, view: str) -> Skipped:
+        """Lines the CSV reader refused (invalid UTF-8, oversized) in the files of a view."""
+        out = Skipped()
+        if not self._has_table("lt_rejects"):
+            return out
+        kinds = self.kinds_of(view)
+        event_type = view.removeprefix("events_") if view.startswith("events_") else None
+        rows = self.con.execute(
+            "SELECT f.rel, f.kind, f.event_type, count(DISTINCT e.line), min(e.line) "
+            "FROM lt_rejects e JOIN lt_reject_scans s USING (scan_id) "
+            "JOIN _files f ON f.scan_path = s.file_path GROUP BY ALL"
+        ).fetchall()
+        for rel, kind, etype, count, first in rows:
+            if kind in kinds and (event_type is None or etype == event_type):
+                out.add(rel, int(count), int(first), "invalid UTF-8 or oversized line")
+        return out
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $n", {"n": name}
+        ).fetchone()[0])  # type: ignore[index]
+
+    def has_view(self, name: str) -> bool:
+        """Whether a view of that name exists on the connection."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = $n AND NOT internal",
+            {"n": name},
+        ).fetchone()[0])  # type: ignore[index]
+
+    def views(self) -> list[str]:
+        """Every user-facing view name."""
+        rows = self.con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal "
+            "AND NOT starts_with(view_name, '_') ORDER BY view_name"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def bytes_on_disk(self) -> int:
+        """Sum of the sizes of the files read."""
+        return sum(f.size for f in self.files)
+
+    def close(self) -> None:
+        """Close the connection and remove the temporary directory (outside the tree)."""
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> Tree:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def check_format_version(path: Path) -> None:
+    """FormatVersionError when the tree marker declares a newer format than this reader."""
+    root = find_root(path)
+    if root is None:
+        return
+    marker = root / contract.TREE_MARKER
+    try:
+        data = orjson.loads(marker.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise BadInputError(f"{marker}: unreadable tree marker ({exc})") from None
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version > contract.FORMAT_VERSION:
+        raise FormatVersionError(
+            f"{marker}: tree format version {version} is newer than the {contract.FORMAT_VERSION}"
+            " this logtool reads",
+            hint="Upgrade logtool to analyze this tree.",
+        )
+
+
+def _gunzip_chunks(path: Path) -> Iterator[bytes]:
+    """Decompressed chunks of a gzip file (members concatenated); raises on a broken stream."""
+    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    started = False
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            data = block
+            while data:
+                started = True
+                yield decomp.decompress(data)
+                if decomp.eof:
+                    data = decomp.unused_data
+                    decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    started = False
+                else:
+                    data = b""
+    if started and not decomp.eof:
+        raise EOFError("gzip stream ends before the end of its member")
+
+
+def _gzip_scan_path(tf: TreeFile, tmpdir: Path, skipped: Skipped) -> Path:
+    """The path DuckDB should scan for a .gz file: itself when intact, else a salvaged copy.
+
+    A truncated or corrupt stream keeps every complete line that decompresses; the rest
+    (the unfinished line and whatever followed) counts as one skipped line.
+    """
+    try:
+        for _ in _gunzip_chunks(tf.path):
+            pass
+        if tf.size > 0:
+            return tf.path
+    except (OSError, zlib.error, EOFError):
+        pass
+    out = tmpdir / f"salvaged_{len(list(tmpdir.iterdir()))}.log"
+    lines = 0
+    tail = b""
+    broken = False
+    with out.open("wb") as dst:
+        try:
+            for chunk in _gunzip_chunks(tf.path):
+                data = tail + chunk
+                keep, sep, tail = data.rpartition(b"\n")
+                if sep:
+                    dst.write(keep + sep)
+                    lines += keep.count(b"\n") + 1
+        except (OSError, zlib.error, EOFError):
+            broken = True
+    if broken:
+        skipped.add(tf.rel, 1, lines + 1, "truncated or corrupt gzip")
+    elif tail:
+        skipped.add(tf.rel, 1, lines + 1, "unfinished last line")
+    return out
+
+
+def _partial_tail(tf: TreeFile) -> str | None:
+    """The unfinished last line of an uncompressed file (no trailing newline), else None."""
+    if tf.compressed or tf.size == 0:
+        return None
+    with tf.path.open("rb") as fh:
+        fh.seek(max(0, tf.size - _TAIL_BYTES))
+        block = fh.read(_TAIL_BYTES)
+    if block.endswith(b"\n"):
+        return None
+    tail = block.rpartition(b"\n")[2]
+    if tail.endswith(b"\r"):
+        return None
+    return tail.decode("utf-8", errors="replace")
+
+
+def _file_rows(files: list[TreeFile], scan_paths: list[Path], partial: list[str | None]
+               ) -> list[tuple[Any, ...]]:
+    return [
+        (i, tf.rel, str(tf.path), str(scan), tf.kind, tf.event_type, tf.container_hint,
+         tf.component_hint, tf.size, tf.mtime, tf.archived, tf.compressed, part)
+        for i, (tf, scan, part) in enumerate(zip(files, scan_paths, partial, strict=True))
+    ]
+
+
+def _empty_source() -> str:
+    return (
+        "(SELECT NULL::BIGINT AS fid, NULL::BIGINT AS line, NULL::VARCHAR AS raw, "
+        "NULL::VARCHAR AS file, NULL::VARCHAR AS source_kind, NULL::VARCHAR AS container_hint,"
+        " NULL::VARCHAR AS component_hint, false AS partial WHERE false)"
+    )
+
+
+def _source_sql_fast(fids: list[int], partial_fids: set[int]) -> str:
+    """Like _source_sql; only files with an unfinished tail pay for finding their last line."""
+    if not fids:
+        return _empty_source()
+    branches = []
+    for fid in fids:
+        scan = raw_lines_sql(f"lt_f{fid}")
+        if fid in partial_fids:
+            # The last line of a file still being written is incomplete: mark it partial.
+            branches.append(
+                f"SELECT {fid} AS fid, line, raw, line = max(line) OVER () AS partial "
+                f"FROM ({scan})"
+            )
+        else:
+            branches.append(f"SELECT {fid} AS fid, line, raw, false AS partial FROM ({scan})")
+    union = " UNION ALL ".join(branches)
+    return f"""(
+  SELECT r.fid, r.line, r.raw, f.rel AS file, f.kind AS source_kind,
+         f.container_hint, f.component_hint, r.partial
+  FROM ({union}) AS r JOIN _files AS f ON f.fid = r.fid
+)"""
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
+                  partial_fids: set[int]) -> list[str]:
+    """Create the _src_* (raw lines) and public views; return the event types with a view."""
+    def fids_of(kinds: tuple[str, ...], event_type: str | None = None) -> list[int]:
+        return [i for i, f in enumerate(files)
+                if f.kind in kinds and (event_type is None or f.event_type == event_type)]
+
+    hidden = "ts, source_kind, file, line, record"
+    for view, kinds in VIEW_KINDS.items():
+        src = _source_sql_fast(fids_of(kinds), partial_fids)
+        con.execute(f"CREATE TEMP VIEW {_quote('_src_' + view)} AS SELECT * FROM {src}")
+    log_cols = ", ".join(_quote(c) for c in contract.LOG_COLUMNS)
+    # master.log repeats what containers write: its records count only for containers with no
+    # files of their own among those read (a per-container rule needs no extra scan).
+    con.execute(f"""CREATE TEMP VIEW logs AS
+SELECT {log_cols}, {hidden} FROM ({normalize_sql("logs", "_src_logs")})
+WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), container_id)""")
+    for view, columns in (("flows", contract.FLOW_COLUMNS),
+                          ("correlations", contract.CORRELATION_COLUMNS),
+                          ("metrics", contract.METRIC_COLUMNS)):
+        cols = ", ".join(_quote(c) for c in columns)
+        con.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT {cols}, {hidden} "
+            f"FROM ({normalize_sql(view, _quote('_src_' + view))})"
+        )
+    present = sorted({f.event_type for f in files if f.kind == "events" and f.event_type})
+    event_types = sorted({*contract.EVENT_TYPES, *(t for t in present if _IDENT_RE.match(t))})
+    base = ", ".join(_quote(c) for c in contract.EVENT_BASE_COLUMNS)
+    unions = []
+    for etype in event_types:
+        src = _source_sql_fast(fids_of(("events",), etype), partial_fids)
+        src_view = _quote(f"_src_events_{etype}")
+        con.execute(f"CREATE TEMP VIEW {src_view} AS SELECT * FROM {src}")
+        own = ", ".join(_quote(c) for c in _columns_for("events", etype))
+        con.execute(
+            f"CREATE TEMP VIEW {_quote('events_' + etype)} AS SELECT {own}, container_id, "
+            f"{hidden} FROM ({normalize_sql('events', src_view, event_type=etype)})"
+        )
+        unions.append(
+            f"SELECT {base}, '{etype}' AS event_type, container_id, {hidden} "
+            f"FROM {_quote('events_' + etype)}"
+        )
+    con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
+    _create_health_source(con, fids_of(VIEW_KINDS["logs"]))
+    return event_types
+
+
+def _create_health_source(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
+    """_logs_brief: every non-blank line of the logs files, a few typed fields and `ok`.
+
+    DuckDB's read_json with explicit columns is about twice as fast as extracting fields from
+    text lines; with ignore_errors it yields an all-NULL row for an unreadable line, so one
+    scan gives both the counts and the skipped lines. No record, no line numbers.
+    """
+    if not fids:
+        con.execute(
+            "CREATE TEMP VIEW _logs_brief AS SELECT NULL::VARCHAR AS file, "
+            "NULL::VARCHAR AS source_kind, NULL::VARCHAR AS container_id, "
+            "NULL::VARCHAR AS component_name, NULL::VARCHAR AS level, NULL::TIMESTAMP AS ts, "
+            "false AS ok WHERE false"
+        )
+        return
+    con.execute(
+        "SET VARIABLE lt_logs_scan = (SELECT list(scan_path ORDER BY fid) FROM _files "
+        "WHERE list_contains($fids, fid))", {"fids": fids},
+    )
+    con.execute("""CREATE TEMP VIEW _logs_brief AS
+SELECT f.rel AS file, f.kind AS source_kind,
+       coalesce(r.container_id, f.container_hint) AS container_id,
+       coalesce(r.component_name, f.component_hint) AS component_name,
+       _lt_level(r.level) AS level, _lt_ts(r."timestamp") AS ts,
+       (r.level IS NOT NULL AND r.message IS NOT NULL AND _lt_ts(r."timestamp") IS NOT NULL)
+         AS ok
+FROM read_json(getvariable('lt_logs_scan'), format = 'newline_delimited',
+               ignore_errors = true, filename = true, maximum_object_size = 67108864,
+               columns = {timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
+                          component_name: 'VARCHAR', message: 'VARCHAR'}) AS r
+JOIN _files AS f ON f.scan_path = r.filename""")
+
+
+def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
+              progress: Callable[[int, int], None] | None = None) -> Tree:
+    """Open path (a tree root, any directory below it, or one file) as DuckDB views.
+
+    progress, when given, is called as progress(done, total) while files are inspected.
+    Nothing is ever written inside the tree: the connection is in-memory and any salvaged
+    gzip content goes to a temporary directory elsewhere.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"no such file or directory: {path}")
+    check_format_version(path)
+    if cache:
+        try:
+            cache_mod = importlib.import_module("logtool.analyze.cache")
+        except ImportError:
+            raise BadInputError("cache not available in this build") from None
+        return cache_mod.open_cached(path, archived=archived, progress=progress)
+    files = discover(path, archived=archived)
+    tmpdir = Path(tempfile.mkdtemp(prefix="logtool-"))
+    try:
+        return _open(path, files, tmpdir, progress)
+    except BaseException:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+
+
+def _open(path: Path, files: list[TreeFile], tmpdir: Path,
+          progress: Callable[[int, int], None] | None) -> Tree:
+    pre = Skipped()
+    scan_paths: list[Path] = []
+    partial: list[str | None] = []
+    for n, tf in enumerate(files):
+        scan_paths.append(_gzip_scan_path(tf, tmpdir, pre) if tf.compressed else tf.path)
+        partial.append(_partial_tail(tf))
+        if progress is not None:
+            progress(n + 1, len(files))
+    con = duckdb.connect(":memory:", config={"temp_directory": str(tmpdir / "duckdb")})
+    con.execute("SET TimeZone = 'UTC'")
+    for macro in _MACROS:
+        con.execute(macro)
+    con.execute(
+        "CREATE TEMP TABLE _files (fid BIGINT, rel VARCHAR, path VARCHAR, scan_path VARCHAR, "
+        "kind VARCHAR, event_type VARCHAR, container_hint VARCHAR, component_hint VARCHAR, "
+        "size BIGINT, mtime DOUBLE, archived BOOLEAN, compressed BOOLEAN, partial VARCHAR)"
+    )
+    rows = _file_rows(files, scan_paths, partial)
+    if rows:
+        con.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    for fid, scan in enumerate(scan_paths):
+        con.execute(f"SET VARIABLE lt_f{fid} = $p", {"p": str(scan)})
+    partial_fids = {i for i, p in enumerate(partial) if p is not None}
+    direct = sorted({f.container_hint for f in files if f.kind == "logs" and f.container_hint})
+    con.execute("SET VARIABLE lt_direct = $d::VARCHAR[]", {"d": direct})
+    event_types = _create_views(con, files, partial_fids)
+    return Tree(con, path, files, tmpdir, pre, event_types)
