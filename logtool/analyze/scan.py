@@ -60,7 +60,7 @@ def json_needles(value: str) -> list[bytes]:
     return [raw] if raw == ascii_form else [raw, ascii_form]
 
 
-def _scan_buffer(buf: bytes | mmap.mmap, needles: Sequence[bytes], base: int,
+def scan_buffer(buf: bytes | mmap.mmap, needles: Sequence[bytes], base: int,
                  file_index: int, out: dict[int, Hit], limit: int | None = None) -> None:
     """Add every line of buf containing any needle to out, keyed by absolute line offset."""
     size = len(buf)
@@ -89,7 +89,7 @@ def _scan_plain(path: Path, needles: Sequence[bytes], file_index: int,
         if os.fstat(fh.fileno()).st_size == 0:
             return []
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            _scan_buffer(mm, needles, 0, file_index, found, limit)
+            scan_buffer(mm, needles, 0, file_index, found, limit)
     return [found[k] for k in sorted(found)]
 
 
@@ -147,13 +147,13 @@ def _scan_gzip(path: Path, needles: Sequence[bytes], file_index: int,
         data = carry + chunk
         cut = data.rfind(b"\n") + 1
         if cut:
-            _scan_buffer(data[:cut], needles, base, file_index, found, limit)
+            scan_buffer(data[:cut], needles, base, file_index, found, limit)
             base += cut
             carry = data[cut:]
         else:
             carry = data
     if carry:
-        _scan_buffer(carry, needles, base, file_index, found, limit)
+        scan_buffer(carry, needles, base, file_index, found, limit)
     return [found[k] for k in sorted(found)], problem
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -246,6 +245,8 @@ def _skip(result: TraceResult, tf: TreeFile, hit: scan.Hit, reason: str) -> None
 def suggest(correlation_id: str, files: Sequence[TreeFile], known: Sequence[str] | None = None,
             *, workers: int | None = None) -> list[str]:
     """Ids that exist and look like correlation_id (difflib), found by byte-searching prefixes."""
+    import difflib
+
     if known is not None:
         return difflib.get_close_matches(correlation_id, list(known), n=SUGGESTIONS, cutoff=0.5)
     tried: set[int] = set()
