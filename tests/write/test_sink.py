@@ -77,13 +77,13 @@ def test_tree_marker_written_once(tmp_path: Path) -> None:
 
 def test_float_time_fields_become_iso_utc(sink: Sink) -> None:
     """Float timestamp/real_utc_time are written as ISO-8601 UTC with microseconds and Z."""
-    record = {"timestamp": 1700000000.25, "real_utc_time": 1700000001.0000004, "other": 1.5}
+    record = {"timestamp": 1700000000.25, "real_utc_time": 1700000001.000002, "other": 1.5}
     sink.submit("events/positions.jsonl", record)
     sink.submit("events/positions.jsonl", {"timestamp": "given as text"})
     sink.flush()
     first, second = (orjson.loads(x) for x in read_lines(sink.root / "events/positions.jsonl"))
     assert first["timestamp"] == "2023-11-14T22:13:20.250000Z"
-    assert first["real_utc_time"] == "2023-11-14T22:13:21.000000Z"
+    assert first["real_utc_time"] == "2023-11-14T22:13:21.000002Z"
     assert first["other"] == 1.5
     assert second["timestamp"] == "given as text"
     assert record["timestamp"] == 1700000000.25  # the caller's dict is not changed
