@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +40,12 @@ class Router:
         self.environment = environment
         self.global_context = dict(global_context or {})
         self.flush_interval_seconds = flush_interval_seconds
-        self._queue: queue.Queue[tuple[str, Mapping[str, Any]] | _Flush | None] = queue.Queue(
-            maxsize=queue_size)
+        # A deque: append/popleft are atomic under the GIL, so the caller takes no lock. The
+        # bound is checked before appending (it may be exceeded by a few records under races).
+        self._queue: deque[tuple[str, Mapping[str, Any]] | _Flush | None] = deque()
+        self.queue_size = queue_size
+        self._wake = threading.Event()
+        self._sleeping = False
         self._counts = {name: dict.fromkeys(COUNTERS, 0) for name in self.backends}
         self._lock = threading.Lock()
         self.unrouted = 0  # records no rule sent anywhere
@@ -98,15 +102,15 @@ class Router:
     def dispatch(self, kind: str, record: Mapping[str, Any]) -> None:
         """Queue one record for routing; never blocks: a full queue (or a closed router) drops
         it and counts it."""
-        try:
-            if self._closed:
-                raise queue.Full
-            self._queue.put_nowait((kind, record))
-        except queue.Full:
+        if self._closed or len(self._queue) >= self.queue_size:
             level = record.get("level")
             with self._lock:
                 for name in self.targets(kind, level if isinstance(level, str) else None):
                     self._counts[name]["dropped"] += 1
+            return
+        self._queue.append((kind, record))
+        if self._sleeping:
+            self._wake.set()
 
     # ---------------------------------------------------------------- the router's thread
 
@@ -119,11 +123,18 @@ class Router:
 
     def _run(self) -> None:
         next_flush = time.monotonic() + self.flush_interval_seconds
+        pop = self._queue.popleft
         while True:
             try:
-                item = self._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
-            except queue.Empty:
-                item = _Flush()
+                item = pop()
+            except IndexError:
+                waited = self._idle_wait(next_flush)
+                if waited is False:
+                    continue
+                item = _Flush()  # the periodic flush is due
+            if time.monotonic() >= next_flush and not isinstance(item, _Flush):
+                self._flush_backends()
+                next_flush = time.monotonic() + self.flush_interval_seconds
             if item is None:
                 self._flush_backends()
                 return
@@ -133,6 +144,17 @@ class Router:
                 next_flush = time.monotonic() + self.flush_interval_seconds
                 continue
             self._deliver(*item)
+
+    def _idle_wait(self, next_flush: float) -> bool:
+        """Sleep until a record arrives (False: look again) or the periodic flush is due (True)."""
+        self._sleeping = True
+        if self._queue:  # arrived between the failed pop and the flag: no wake-up was sent
+            self._sleeping = False
+            return False
+        woke = self._wake.wait(max(0.0, next_flush - time.monotonic()))
+        self._sleeping = False
+        self._wake.clear()
+        return not woke
 
     def _deliver(self, kind: str, record: Mapping[str, Any]) -> None:
         level = record.get("level")
@@ -180,10 +202,8 @@ class Router:
         if self._thread is None or not self._thread.is_alive():
             return False
         marker = _Flush()
-        try:
-            self._queue.put(marker, timeout=timeout)
-        except queue.Full:
-            return False
+        self._queue.append(marker)  # markers bypass the bound: they are tiny and few
+        self._wake.set()
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
@@ -192,10 +212,8 @@ class Router:
             return
         self._closed = True
         if self._thread is not None and self._thread.is_alive():
-            try:
-                self._queue.put(None, timeout=timeout)
-            except queue.Full:
-                pass
+            self._queue.append(None)
+            self._wake.set()
             self._thread.join(timeout)
         for name, backend in self.backends.items():
             try:
@@ -222,7 +240,7 @@ class Router:
                 per[name]["backend"] = own()
             if name in self.last_errors:
                 per[name]["last_error"] = self.last_errors[name]
-        return {"backends": per, "queued": self._queue.qsize(), "unrouted": self.unrouted}
+        return {"backends": per, "queued": len(self._queue), "unrouted": self.unrouted}
 
     # ---------------------------------------------------------------- the writer hook
 
