@@ -11,7 +11,14 @@ import pytest
 
 from logtool.errors import ConfigError
 from logtool.ops.backends import BaseBackend, register_backend
-from logtool.ops.config import BackendConfig, LoggingConfig, LogtoolConfig, RoutingRule, load_config
+from logtool.ops.config import (
+    BackendConfig,
+    LoggingConfig,
+    LogtoolConfig,
+    PerformanceConfig,
+    RoutingRule,
+    load_config,
+)
 from logtool.ops.routing import Router
 
 
@@ -60,12 +67,12 @@ def metric(kind: str, name: str = "n", value: float = 1.0) -> dict[str, Any]:
 
 
 def router_for(rules: tuple[RoutingRule, ...], names: tuple[str, ...] = ("a", "b", "c"),
-               environment: str = "dev", **kwargs: Any) -> Router:
+               environment: str = "dev", queue_size: int = 10_000, **kwargs: Any) -> Router:
     config = LogtoolConfig(logging=LoggingConfig(
         environment=environment,
         backends={n: BackendConfig(n, "test_list") for n in names},
         routing_rules=rules, **kwargs))
-    return Router.from_config(config)
+    return Router.from_config(config, queue_size=queue_size)
 
 
 def got(router: Router, name: str) -> list[Mapping[str, Any]]:
@@ -286,3 +293,34 @@ def test_writer_records_flow_through_installed_router(tmp_path: Path) -> None:
     in_tree = (root / "metrics" / "exec_1.log").read_bytes().splitlines()
     assert len(in_tree) == 5
     assert router.stats()["backends"]["prom"]["failed"] == 0
+
+
+def test_periodic_flush_without_explicit_flush(tmp_path: Path, poll: Any) -> None:
+    """Backends are flushed every flush_interval_seconds, so file output appears on its own."""
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"f": BackendConfig("f", "file", options={"path": str(tmp_path / "o.txt")})},
+        routing_rules=(RoutingRule("all", ("f",)),),
+        performance=PerformanceConfig(flush_interval_seconds=0.05)))
+    with Router.from_config(config) as router:
+        router.dispatch("text", text("INFO", "eventually visible"))
+        poll(lambda: "eventually visible" in (tmp_path / "o.txt").read_text(), "periodic flush",
+             timeout=30)
+
+
+def test_concurrent_dispatchers_lose_nothing_uncounted() -> None:
+    """Records from many threads are each either written or counted as dropped."""
+    with router_for((RoutingRule("all", ("a",)),), queue_size=1000) as router:
+        def produce(t: int) -> None:
+            for i in range(2000):
+                router.dispatch("text", text("INFO", f"{t}-{i}"))
+
+        threads = [threading.Thread(target=produce, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert router.flush()
+        counts = router.stats()["backends"]["a"]
+        assert counts["written"] == len(got(router, "a"))
+    assert counts["written"] + counts["dropped"] == 8000
+    assert len({r["message"] for r in got(router, "a")}) == counts["written"]
