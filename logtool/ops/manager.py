@@ -185,8 +185,11 @@ class LogManager:
     def _start_router(self, routing: bool | None) -> Any | None:
         lg = self.config.logging
         if routing is None:
-            routing = (dict(lg.backends) != default_backends(lg.environment)
-                       or tuple(lg.routing_rules) != default_rules(lg.environment))
+            # Built-in defaults (or a config made in code without backends) mean "tree only";
+            # a file that names its own backends or rules asks for routing.
+            customized = (dict(lg.backends) != default_backends(lg.environment)
+                          or tuple(lg.routing_rules) != default_rules(lg.environment))
+            routing = bool(lg.backends) and bool(lg.routing_rules) and customized
         if not routing:
             return None
         from logtool.ops.routing import Router

@@ -349,3 +349,40 @@ def test_get_status_live_view(tmp_path: Path, managers: list[LogManager]) -> Non
     assert status["containers"]["strat_1"]["bytes"] > 0
     assert status["retention"]["archive_after_days"] == 7
     assert status["writer"]["written"] >= 2
+
+
+def test_config_file_with_backends_starts_the_router(tmp_path: Path,
+                                                     managers: list[LogManager]) -> None:
+    """A config file naming backends and rules makes the manager route records through them."""
+    root = tmp_path / "logs"
+    cfg = tmp_path / "logtool.yaml"
+    cfg.write_text(
+        "logging:\n"
+        "  backends:\n"
+        "    warnings:\n"
+        "      type: file\n"
+        "      config: {path: routed/warnings.ndjson, format: json}\n"
+        "  routing_rules:\n"
+        "    - {name: warn, log_types: [text], min_level: WARNING, backends: [warnings]}\n"
+    )
+    manager = LogManager("coord", root, cfg, start_thread=False)
+    managers.append(manager)
+    assert manager.router is not None
+    log = manager.register_container("exec_1").get_logger("orders")
+    log.info("routine")
+    log.warning("slippage high", bps=12)
+    log.error("rejected")
+    manager.shutdown()
+    routed = [json.loads(line) for line in
+              (root / "routed/warnings.ndjson").read_text().splitlines()]
+    assert [r["message"] for r in routed if r.get("container_id") == "exec_1"] == [
+        "slippage high", "rejected"]
+    # The tree has every record regardless of routing.
+    assert len(records(root / "containers/exec_1/orders.log")) == 3
+
+
+def test_default_config_starts_no_router(tmp_path: Path, managers: list[LogManager]) -> None:
+    """With the built-in defaults no router is started (the tree alone is written)."""
+    manager = LogManager("coord", tmp_path / "logs", LogtoolConfig(), start_thread=False)
+    managers.append(manager)
+    assert manager.router is None
