@@ -1,0 +1,12 @@
+-- Record counts and time span of every view, by kind and level, for the summary
+SELECT 'logs' AS kind, source_kind AS sub, level, count(*) AS records, min(ts) AS first,
+       max(ts) AS last
+FROM logs GROUP BY ALL
+UNION ALL
+SELECT 'flows', coalesce(tier, 'internal'), NULL, count(*), min(ts), max(ts) FROM flows GROUP BY ALL
+UNION ALL
+SELECT 'correlations', NULL, level, count(*), min(ts), max(ts) FROM correlations GROUP BY ALL
+UNION ALL
+SELECT 'metrics', record_type, NULL, count(*), min(ts), max(ts) FROM metrics GROUP BY ALL
+UNION ALL
+SELECT 'events', event_type, NULL, count(*), min(ts), max(ts) FROM events GROUP BY ALL

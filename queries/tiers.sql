@@ -1,0 +1,32 @@
+-- Per tier: flow count and p50/p90/p99/max latency in ms (quantile_cont, linear interpolation)
+-- A flow without latency_ms is measured from its timestamp to the first record of the same
+-- correlation id in the target container strictly after it.
+WITH f AS (
+    SELECT row_number() OVER () AS n, tier, source, target, correlation_id, ts, latency_ms
+    FROM flows
+    WHERE tier IS NOT NULL
+),
+derived AS (
+    SELECT f.n, date_diff('microsecond', f.ts, min(l.ts)) / 1000.0 AS ms
+    FROM f
+    JOIN logs AS l
+      ON l.correlation_id = f.correlation_id AND l.container_id = f.target AND l.ts > f.ts
+    WHERE f.latency_ms IS NULL
+    GROUP BY f.n, f.ts
+),
+lat AS (
+    SELECT f.tier, coalesce(f.latency_ms, d.ms) AS ms
+    FROM f LEFT JOIN derived AS d USING (n)
+)
+SELECT
+    tier,
+    count(*) AS count,
+    count(ms) AS measured,
+    quantile_cont(ms, 0.5) AS p50_ms,
+    quantile_cont(ms, 0.9) AS p90_ms,
+    quantile_cont(ms, 0.99) AS p99_ms,
+    max(ms) AS max_ms
+FROM lat
+GROUP BY tier
+ORDER BY CASE tier WHEN 'fast' THEN 1 WHEN 'standard' THEN 2 WHEN 'reliable' THEN 3 ELSE 4 END,
+         tier
