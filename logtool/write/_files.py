@@ -69,6 +69,11 @@ class FileSet:
         self.last_error = f"{where}: {text}" if where else text
         self.last_error_time = time.time()
 
+    def lost(self, primary: bytearray, exc: BaseException, relpath: object) -> None:
+        """Count the records of a group that could not be written at all."""
+        self.dropped_write_errors += primary.count(1)
+        self.note_error(exc, repr(relpath))
+
     def stats(self) -> dict[str, Any]:
         return {
             "written": self.written,
@@ -120,9 +125,10 @@ class FileSet:
             if not self._marker_done:
                 self._write_marker()
             fd = os.open(path, _OPEN_FLAGS, 0o644)
-        except RefusedPath as exc:
+        except (RefusedPath, ValueError, TypeError) as exc:
+            # Outside the root, or not a path at all (NUL byte, not a string).
             self.refused_paths += 1
-            self.note_error(exc)
+            self.note_error(exc, repr(relpath))
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:

@@ -65,6 +65,9 @@ class _TimeFormatter:
 class Sink:
     """Accepts records from any thread (no I/O, no formatting) and writes them as JSON lines."""
 
+    _taken: int  # records the writer has taken from the queue
+    _stalled_at: int
+
     def __init__(
         self,
         root: str | os.PathLike[str],
@@ -117,17 +120,28 @@ class Sink:
             self._wake.set()
 
     def _wait_for_room(self) -> bool:
-        """Full queue: drop at once, or wait up to block_timeout for the writer to make room."""
+        """Full queue: drop at once, or wait up to block_timeout for the writer to make room.
+
+        A writer that took nothing during a whole wait is stalled (a hung disk, a blocked
+        FIFO): until it takes records again, callers drop at once instead of each waiting.
+        """
         try:
             if self._thread is None:
                 self._start()
             self._wake.set()
             if self._block:
+                taken = self._taken
+                if self._stalled_at == taken:
+                    self._count("dropped_queue_full")
+                    return False
+                self._count("blocked_waits")
                 deadline = time.monotonic() + self._block_timeout
                 while time.monotonic() < deadline:
                     time.sleep(0.0005)
                     if len(self._queue) < self._queue_size:
                         return True
+                if self._taken == taken:
+                    self._stalled_at = taken
             self._count("dropped_queue_full")
         except Exception:  # noqa: BLE001, S110 - the caller must never see a logging error
             pass
@@ -197,9 +211,10 @@ class Sink:
         self._count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = False
-        self._counters = {"dropped_queue_full": 0, "dropped_closed": 0}
+        self._counters = {"dropped_queue_full": 0, "dropped_closed": 0, "blocked_waits": 0}
         self._taken = 0
         self._markers = 0  # markers queued and not yet reached; 0 keeps the drain loop lean
+        self._stalled_at = -1  # _taken when a whole block wait saw no progress
         self._max_depth = 0
         self._batches = 0
         self._last_batch_ms = 0.0
@@ -217,7 +232,13 @@ class Sink:
             if self._thread is not None or self._closed:
                 return
             thread = threading.Thread(target=self._run, name="logtool-writer", daemon=True)
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError as exc:
+                # No thread (resource limits, interpreter shutting down): records wait in the
+                # bounded queue and the next submit tries again; flush/close write them inline.
+                self._files.note_error(exc, "starting the writer thread")
+                return
             self._thread = thread
 
     def _control(self, marker: _Flush, timeout: float | None) -> bool:
@@ -308,16 +329,16 @@ class Sink:
         fallback = self._fallback
         times = self._times
         for relpath, record, mirror in items:
-            # Unrolled over the two time fields: a loop here costs more than the formatting.
-            ts = record.get(_TS_FIELD)
-            rt = record.get(_RT_FIELD)
-            if type(ts) is float or type(rt) is float:
-                record = record.copy()  # the caller's dict stays as it was
-                if type(ts) is float:
-                    record[_TS_FIELD] = times(ts)
-                if type(rt) is float:
-                    record[_RT_FIELD] = times(rt)
             try:
+                # Unrolled over the two time fields: a loop costs more than the formatting.
+                ts = record.get(_TS_FIELD)
+                rt = record.get(_RT_FIELD)
+                if type(ts) is float or type(rt) is float:
+                    record = record.copy()  # the caller's dict stays as it was
+                    if type(ts) is float:
+                        record[_TS_FIELD] = times(ts)
+                    if type(rt) is float:
+                        record[_RT_FIELD] = times(rt)
                 line = dumps(record, default=fallback, option=_ORJSON_OPTS)
             except Exception as exc:  # noqa: BLE001 - never lose a record to its own content
                 line = self._minimal(record, exc)
@@ -333,7 +354,10 @@ class Sink:
                 group[0].append(line)
                 group[1].append(0)
         for relpath, (lines, primary) in groups.items():
-            self._files.write(relpath, lines, primary)
+            try:
+                self._files.write(relpath, lines, primary)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not cost the others
+                self._files.lost(primary, exc, relpath)
 
     def _fallback(self, value: Any) -> str:
         self._serialize_fallbacks += 1

@@ -393,3 +393,30 @@ def test_no_thread_until_first_submit(tmp_path: Path) -> None:
     assert writers() == before + 1
     s.close()
     assert stat.S_ISREG((tmp_path / "logs/a.log").stat().st_mode)
+
+
+def test_stalled_writer_makes_blocking_callers_drop_at_once(tmp_path: Path) -> None:
+    """Once a whole block wait sees no progress, callers drop without waiting until it resumes."""
+    s, fifo = _fifo_blocked_sink(tmp_path, queue_size=50, batch_size=5, full_policy="block",
+                                 block_timeout=0.05)
+    for i in range(1000):
+        s.submit("blocker.log", {"id": i})
+    st = s.stats()
+    assert st["blocked_waits"] == 1  # only the first caller to find the queue full waited
+    assert st["dropped_queue_full"] == 1000 - (st["submitted"] - 1)
+    lines = _drain_fifo(fifo, s)
+    assert len(lines) == s.stats()["written"] == s.stats()["submitted"]
+
+
+def test_bad_records_and_paths_never_cost_other_records(sink: Sink) -> None:
+    """A non-dict record, a NUL in a path or a non-string path is contained; others land."""
+    sink.submit("a.log", ["not", "a", "dict"])  # type: ignore[arg-type]
+    sink.submit("bad\x00name.log", {"i": 1})
+    sink.submit(None, {"i": 2})  # type: ignore[arg-type]
+    sink.submit("a.log", {"i": 3})
+    assert sink.flush()
+    recs = [orjson.loads(x) for x in read_lines(sink.root / "a.log")]
+    assert "serialize_error" in recs[0] and "not" in recs[0]["record_repr"]
+    assert recs[1] == {"i": 3}
+    st = sink.stats()
+    assert st["refused_paths"] == 2 and st["dropped_write_errors"] == 2 and st["written"] == 2
