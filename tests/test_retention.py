@@ -384,3 +384,39 @@ def test_compress_rotated_in_place(tree: Path) -> None:
     assert (tree / (rotated + ".gz")).exists() and not (tree / rotated).exists()
     assert all_ids(tree) == before
     assert plan(tree, policy, now=NOW, compress_rotated=True) == []
+
+
+WRITER_SCRIPT = """
+import sys, time
+from logtool.write.sink import Sink
+sink = Sink(sys.argv[1], max_bytes=None)
+n = int(sys.argv[2])
+for i in range(n):
+    sink.submit("containers/c/x.log", {"id": f"w#{i}", "message": "m"})
+    if i % 200 == 0:
+        sink.flush()
+        time.sleep(0.005)
+sink.close()
+"""
+
+
+def test_prune_while_another_process_writes_loses_nothing(tmp_path: Path) -> None:
+    """A writer process appends to a live file while prune archives it again and again."""
+    root = tmp_path / "logs"
+    (root / "containers/c").mkdir(parents=True)
+    total = 20_000
+    proc = subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(root), str(total)])
+    policy = RetentionPolicy(archive_after_days=0, delete_after_days=None, min_age_minutes=0)
+    archived = 0
+    try:
+        while proc.poll() is None:
+            result = apply(root, plan(root, policy), policy=policy)
+            assert result.errors == []
+            archived += len(result.done)
+            time.sleep(0.02)
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0
+    assert archived >= 2, "prune archived the live file while it was being written"
+    ids = all_ids(root)
+    assert ids == Counter(f"w#{i}" for i in range(total))
