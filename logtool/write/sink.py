@@ -54,12 +54,21 @@ class _TimeFormatter:
         self._second = -1
         self._prefix = ""
 
-    def __call__(self, value: float) -> str:
-        second, micro = divmod(int(value * 1_000_000 + 0.5), 1_000_000)
+    def cached(self) -> tuple[int, str]:
+        """The second last formatted and its prefix ('YYYY-mm-ddTHH:MM:SS.')."""
+        return self._second, self._prefix
+
+    def prefix(self, second: int) -> str:
+        """The prefix of a whole second (cached for the next call)."""
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
             self._second = second
-        return self._prefix + _DIGITS3[micro // 1000] + _DIGITS3[micro % 1000] + "Z"
+        return self._prefix
+
+    def __call__(self, value: float) -> str:
+        second, micro = divmod(int(value * 1_000_000 + 0.5), 1_000_000)
+        prefix = self._prefix if second == self._second else self.prefix(second)
+        return prefix + _DIGITS3[micro // 1000] + _DIGITS3[micro % 1000] + "Z"
 
 
 class Sink:
@@ -328,15 +337,22 @@ class Sink:
         dumps = orjson.dumps
         fallback = self._fallback
         times = self._times
+        digits = _DIGITS3
+        # The writer's per-record cost lives in this loop: the time fields are unrolled and
+        # the common one formatted inline (a call costs as much as the formatting itself).
+        second, prefix = times.cached()
         for relpath, record, mirror in items:
             try:
-                # Unrolled over the two time fields: a loop costs more than the formatting.
                 ts = record.get(_TS_FIELD)
                 rt = record.get(_RT_FIELD)
                 if type(ts) is float or type(rt) is float:
                     record = record.copy()  # the caller's dict stays as it was
                     if type(ts) is float:
-                        record[_TS_FIELD] = times(ts)
+                        sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
+                        if sec != second:
+                            second, prefix = sec, times.prefix(sec)
+                        record[_TS_FIELD] = (prefix + digits[micro // 1000]
+                                             + digits[micro % 1000] + "Z")
                     if type(rt) is float:
                         record[_RT_FIELD] = times(rt)
                 line = dumps(record, default=fallback, option=_ORJSON_OPTS)
