@@ -131,9 +131,11 @@ class Router:
                 waited = self._idle_wait(next_flush)
                 if waited is False:
                     continue
-                item = _Flush()  # the periodic flush is due
+                self._flush_backends(periodic=True)
+                next_flush = time.monotonic() + self.flush_interval_seconds
+                continue
             if time.monotonic() >= next_flush and not isinstance(item, _Flush):
-                self._flush_backends()
+                self._flush_backends(periodic=True)
                 next_flush = time.monotonic() + self.flush_interval_seconds
             if item is None:
                 self._flush_backends()
@@ -186,8 +188,12 @@ class Router:
                                  else dict(self.global_context))
         return routed
 
-    def _flush_backends(self) -> None:
+    def _flush_backends(self, *, periodic: bool = False) -> None:
         for name, backend in self.backends.items():
+            # Backends with their own sender thread and timer (webhook, push gateway) are only
+            # flushed on request: a slow target must not stall this thread every interval.
+            if periodic and getattr(backend, "self_flushing", False):
+                continue
             try:
                 backend.flush()
             except Exception as exc:  # noqa: BLE001 - counted like a failed write

@@ -324,3 +324,34 @@ def test_concurrent_dispatchers_lose_nothing_uncounted() -> None:
         assert counts["written"] == len(got(router, "a"))
     assert counts["written"] + counts["dropped"] == 8000
     assert len({r["message"] for r in got(router, "a")}) == counts["written"]
+
+
+def test_unresponsive_gateway_does_not_stall_other_backends(tmp_path: Path, poll: Any) -> None:
+    """A push gateway that accepts connections but never answers does not hold up the file
+    backend: the router's periodic flush leaves self-flushing backends to their own threads."""
+    import socket
+
+    with socket.socket() as blackhole:
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(16)
+        gateway = f"127.0.0.1:{blackhole.getsockname()[1]}"
+        config = LogtoolConfig(logging=LoggingConfig(
+            backends={
+                "prom": BackendConfig("prom", "prometheus", options={
+                    "push_gateway": gateway, "timeout_seconds": 120,
+                    "push_interval_seconds": 0.05}),
+                "f": BackendConfig("f", "file", options={"path": str(tmp_path / "o.txt")})},
+            routing_rules=(RoutingRule("all", ("prom", "f")),),
+            performance=PerformanceConfig(flush_interval_seconds=0.05)))
+        router = Router.from_config(config).start()
+        try:
+            for i in range(50):
+                router.dispatch("metric", metric("metric", "depth", i))
+                router.dispatch("text", text("INFO", f"line {i}"))
+            poll(lambda: "line 49" in (tmp_path / "o.txt").read_text(), "file output",
+                 timeout=30)
+            assert router.stats()["backends"]["prom"]["written"] == 50
+        finally:
+            prom = router.backends["prom"]
+            prom.options["timeout_seconds"] = 0.1  # type: ignore[attr-defined]
+            router.close(timeout=1)

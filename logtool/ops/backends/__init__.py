@@ -122,6 +122,9 @@ class BaseBackend:
     """
 
     kinds: ClassVar[tuple[str, ...]] = ()
+    # True for backends with their own sender thread and timer: the router then flushes them
+    # only on request (Router.flush, close), not on its periodic flush.
+    self_flushing: ClassVar[bool] = False
 
     def __init__(self, name: str, options: Mapping[str, Any], context: BackendContext, *,
                  enabled: bool = True, min_level: str = "DEBUG") -> None:

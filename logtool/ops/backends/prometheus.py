@@ -38,6 +38,7 @@ class PrometheusBackend(BaseBackend):
     """
 
     kinds = ("metric", "counter", "latency")
+    self_flushing = True  # pushes on its own thread every push_interval_seconds
 
     @classmethod
     def parse_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ class WebhookBackend(BaseBackend):
     `{"records": [...]}` batches. A failed POST keeps its batch at the head of the queue and is
     retried with exponential backoff, so delivery resumes when the target comes back."""
 
+    self_flushing = True  # its sender thread sends every flush_interval_seconds
+
     @classmethod
     def parse_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
         opts = Options(options)
