@@ -274,16 +274,23 @@ class Tree:
                 self._skipped[name] = self._count_skipped(name)
             total = total.merged(self._skipped[name])
         kinds = {k for n in names for k in self.kinds_of(n)}
-        event_files = {f"events_{t}" for t in self.event_types} & set(names)
-        pre = Skipped()
+        event_types = {n.removeprefix("events_") for n in names if n.startswith("events_")}
+        return total.merged(self.opening_skipped(tuple(kinds), event_types))
+
+    def opening_skipped(self, kinds: tuple[str, ...],
+                        event_types: set[str] | None = None) -> Skipped:
+        """Lines found unreadable while opening (truncated gzip) in files of these kinds."""
+        out = Skipped()
+        by_rel = {f.rel: f for f in self.files}
         for rel, skip in self._pre_skipped.files.items():
-            tf = next((f for f in self.files if f.rel == rel), None)
+            tf = by_rel.get(rel)
             if tf is None or tf.kind not in kinds:
                 continue
-            if tf.kind == "events" and f"events_{tf.event_type}" not in event_files:
+            if tf.kind == "events" and event_types is not None and (
+                    tf.event_type not in event_types):
                 continue
-            pre.files[rel] = skip
-        return total.merged(pre)
+            out.files[rel] = skip
+        return out
 
     @property
     def skipped(self) -> Skipped:

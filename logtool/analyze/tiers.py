@@ -1,0 +1,55 @@
+"""Tier latency percentiles from flows (latency_ms, else publish → first record in target)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from logtool.analyze.load import Skipped, Tree
+from logtool.analyze.query import named_rows
+
+
+@dataclass
+class TierStats:
+    """Latency of one tier (or one tier and route) in milliseconds."""
+
+    tier: str
+    count: int
+    measured: int
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    source: str | None = None
+    target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """{"tier", "count", "p50_ms", "p90_ms", "p99_ms", "max_ms"} (+ route and measured)."""
+        out: dict[str, Any] = {"tier": self.tier}
+        if self.source is not None or self.target is not None:
+            out.update(source=self.source, target=self.target)
+        out.update(count=self.count, measured=self.measured, p50_ms=self.p50_ms,
+                   p90_ms=self.p90_ms, p99_ms=self.p99_ms, max_ms=self.max_ms)
+        return out
+
+
+@dataclass
+class TiersReport:
+    """Rows and the lines skipped in flows and logs."""
+
+    rows: list[TierStats]
+    by_route: bool
+    skipped: Skipped
+
+
+def tier_latencies(tree: Tree, *, by_route: bool = False) -> TiersReport:
+    """Per tier (or per tier and source → target) count, p50/p90/p99 (quantile_cont) and max."""
+    name = "tiers_by_route" if by_route else "tiers"
+    rows = [
+        TierStats(
+            tier=r["tier"], count=int(r["count"]), measured=int(r["measured"]),
+            p50_ms=r["p50_ms"], p90_ms=r["p90_ms"], p99_ms=r["p99_ms"], max_ms=r["max_ms"],
+            source=r.get("source"), target=r.get("target"))
+        for r in named_rows(tree, name)
+    ]
+    return TiersReport(rows, by_route, tree.skipped_in(["flows", "logs"]))
