@@ -488,9 +488,23 @@ class OperationTimer:
         return timed  # type: ignore[return-value]
 
 
+def _text(value: object) -> str:
+    """str(value); its repr (counted) when __str__ raises."""
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
+        runtime.note_error("get_logger", exc)
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001
+        return f"<{type(value).__name__}>"
+
+
 def get_logger(container_id: str, component: str = "main") -> ContainerLogger:
     """The cached logger for (container_id, component); never raises."""
-    key = (str(container_id), str(component))
+    key = (_text(container_id), _text(component))
     cache = runtime._STATE.logger_cache
     logger = cache.get(key)
     if logger is None:

@@ -172,3 +172,21 @@ def test_logging_after_interpreter_exit_hook_is_counted() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_get_logger_with_unprintable_id_never_raises(tree: Path) -> None:
+    """An id whose __str__ raises still gives a working logger (named by repr) and a count."""
+
+    class Weird:
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+        def __repr__(self) -> str:
+            return "Weird()"
+
+    log = logtool.get_logger(Weird(), "comp")  # type: ignore[arg-type]
+    log.info("m")
+    logtool.flush()
+    assert log.container_id == "Weird()"
+    assert (tree / "containers/Weird%28%29/comp.log").is_file()
+    assert logtool.stats()["api_errors"] == 1
