@@ -386,3 +386,16 @@ def test_default_config_starts_no_router(tmp_path: Path, managers: list[LogManag
     manager = LogManager("coord", tmp_path / "logs", LogtoolConfig(), start_thread=False)
     managers.append(manager)
     assert manager.router is None
+
+
+def test_trigger_maintenance_runs_a_pass_on_the_thread(tmp_path: Path,
+                                                       managers: list[LogManager]) -> None:
+    """trigger_maintenance() returns at once and the background thread runs a pass."""
+    root = tmp_path / "logs"
+    manager = LogManager("coord", root, make_config(), maintenance_interval_seconds=3600)
+    managers.append(manager)
+    assert manager.maintenance_passes == 0
+    manager.trigger_maintenance()
+    wait_for(lambda: manager.maintenance_passes >= 1, "a requested pass")
+    assert manager.last_maintenance is not None
+    assert manager.last_maintenance["reason"] == "requested"
