@@ -8,6 +8,7 @@ from typing import Any
 from logtool.contract import FLOWS_DIR, FLOWS_SUFFIX, LOG_SUFFIX, TIERS
 from logtool.write import runtime
 from logtool.write.context import CORRELATION_ID
+from logtool.write.logger import text
 
 
 class EventFlowTracer:
@@ -20,7 +21,7 @@ class EventFlowTracer:
     __slots__ = ("_coordinator_id", "_relpath", "hops", "invalid_tiers")
 
     def __init__(self, coordinator_id: str = "main_coordinator") -> None:
-        self._coordinator_id = str(coordinator_id)
+        self._coordinator_id = text(coordinator_id)
         part = runtime.path_part(coordinator_id)
         self._relpath = f"{FLOWS_DIR}/{part}{FLOWS_SUFFIX}{LOG_SUFFIX}"
         self.hops = 0

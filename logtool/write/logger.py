@@ -488,7 +488,7 @@ class OperationTimer:
         return timed  # type: ignore[return-value]
 
 
-def _text(value: object) -> str:
+def text(value: object) -> str:
     """str(value); its repr (counted) when __str__ raises."""
     if isinstance(value, str):
         return value
@@ -504,7 +504,7 @@ def _text(value: object) -> str:
 
 def get_logger(container_id: str, component: str = "main") -> ContainerLogger:
     """The cached logger for (container_id, component); never raises."""
-    key = (_text(container_id), _text(component))
+    key = (text(container_id), text(component))
     cache = runtime._STATE.logger_cache
     logger = cache.get(key)
     if logger is None:

@@ -13,7 +13,7 @@ import orjson
 from logtool.contract import FORMAT_VERSION, RUN_METADATA
 from logtool.write import runtime
 from logtool.write.events import DomainEventLogger
-from logtool.write.logger import ContainerLogger
+from logtool.write.logger import ContainerLogger, text
 
 
 class RunLogs:
@@ -23,7 +23,7 @@ class RunLogs:
     """
 
     def __init__(self, run_id: str, pid: int | None = None, **metadata: Any) -> None:
-        self.run_id = str(run_id)
+        self.run_id = text(run_id)
         self.pid = _pid(pid)
         self.metadata = metadata
         self.created = dt.datetime.fromtimestamp(runtime._STATE.clock(), dt.UTC).strftime(

@@ -403,5 +403,11 @@ def _at_exit() -> None:
         pass
 
 
+def _after_fork_in_child() -> None:
+    """A lock held by another parent thread at fork time would never be released in the child."""
+    _STATE.lock = threading.RLock()
+
+
 _STATE: Final = _State()
 atexit.register(_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)

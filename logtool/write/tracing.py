@@ -12,6 +12,7 @@ from typing import Any, Final
 from logtool.contract import EVENTS_SUFFIX
 from logtool.write import runtime
 from logtool.write.context import CORRELATION_ID
+from logtool.write.logger import text
 
 DEFAULT_MAX_EVENTS: Final = 10_000
 DEFAULT_TRACE_DIR: Final = "traces"
@@ -47,7 +48,7 @@ class EventTracer:
                  max_events: int = DEFAULT_MAX_EVENTS, persist_to_disk: bool = False,
                  trace_dir: str = DEFAULT_TRACE_DIR,
                  metadata: Mapping[str, Any] | None = None) -> None:
-        self.trace_id = str(trace_id)
+        self.trace_id = text(trace_id)
         self.container_id = container_id
         if not isinstance(max_events, int) or isinstance(max_events, bool) or max_events < 1:
             runtime.note_error("EventTracer", ValueError(f"max_events {max_events!r} invalid"))

@@ -190,3 +190,22 @@ def test_get_logger_with_unprintable_id_never_raises(tree: Path) -> None:
     assert log.container_id == "Weird()"
     assert (tree / "containers/Weird%28%29/comp.log").is_file()
     assert logtool.stats()["api_errors"] == 1
+
+
+def test_loggers_keep_working_in_a_forked_child(tree: Path, read: Any) -> None:
+    """A logger made before fork writes from the child; parent records are not duplicated."""
+    log = logtool.get_logger("fork_c", "comp")
+    for i in range(100):
+        log.info("parent", i=i)
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        code = 1
+        try:
+            log.info("child")
+            code = 0 if logtool.flush(10.0) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    messages = [r["message"] for r in read("containers/fork_c/comp.log")]
+    assert messages.count("parent") == 100 and messages.count("child") == 1
