@@ -1,5 +1,4 @@
-"""Per-container event tracing (seed 004): the container's own config decides, orchestration
-only passes metadata; traces are bounded in memory and optionally persisted under the tree."""
+"""Per-container event tracing (seed 004): config-driven, bounded in memory, optionally on disk."""
 
 from __future__ import annotations
 
