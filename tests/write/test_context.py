@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -107,3 +109,51 @@ def test_asyncio_tasks_inherit_and_stay_isolated(tree: Path, read: Any) -> None:
     own = [r for r in recs if r["message"] == "own"]
     assert {r["correlation_id"] for r in inherited} == {"trade_parent"}
     assert sorted(r["correlation_id"] for r in own) == [f"signal_task{n}" for n in range(5)]
+
+
+CHILD = """
+import sys, logtool
+logtool.configure(root=sys.argv[1])
+log = logtool.get_logger("mp_c", "comp")
+n = sys.argv[2]
+with logtool.correlation(f"trade_p{n}"):
+    for i in range(int(sys.argv[3])):
+        log.info("tick", n=f"p{n}", i=i)
+logtool.shutdown()
+"""
+
+
+def test_threads_tasks_and_two_processes_share_one_tree(tree: Path, read: Any) -> None:
+    """8 threads + asyncio tasks + 2 processes into one file: every record once, ids right."""
+    per = 300
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(tree), str(n), str(per)])
+             for n in range(2)]
+    log = logtool.get_logger("mp_c", "comp")
+
+    def work(n: int) -> None:
+        with logtool.correlation(f"trade_t{n}"):
+            for i in range(per):
+                log.info("tick", n=f"t{n}", i=i)
+
+    async def task(n: int) -> None:
+        with logtool.correlation(f"trade_a{n}"):
+            for i in range(per):
+                log.info("tick", n=f"a{n}", i=i)
+                if i % 50 == 0:
+                    await asyncio.sleep(0)
+
+    async def tasks() -> None:
+        await asyncio.gather(*(task(n) for n in range(4)))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    asyncio.run(tasks())
+    for t in threads:
+        t.join()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    recs = read("containers/mp_c/comp.log")
+    names = [f"t{n}" for n in range(8)] + [f"a{n}" for n in range(4)] + ["p0", "p1"]
+    assert Counter((r["context"]["n"], r["context"]["i"]) for r in recs) == Counter(
+        {(name, i): 1 for name in names for i in range(per)})
+    assert all(r["correlation_id"] == f"trade_{r['context']['n']}" for r in recs)
