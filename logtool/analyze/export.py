@@ -18,7 +18,7 @@ from logtool import contract, queries
 from logtool.analyze.load import Skipped, Tree
 from logtool.analyze.query import execute
 from logtool.analyze.tree import find_root
-from logtool.errors import BadInputError
+from logtool.errors import BadInputError, NotFoundError
 
 FORMATS = ("csv", "parquet")
 PARTITIONS = {"container": "container_id", "date": "date"}
@@ -145,6 +145,8 @@ def export(tree: Tree, table: str, fmt: str, out: Path, *, container: str | None
             rows = _write_dataset(reader, tmp, fmt, [PARTITIONS[p] for p in parts])
         else:
             rows = _write_file(reader, tmp, fmt)
+        if rows == 0:
+            raise NotFoundError(f"no rows of {table} matched; nothing written")
         _replace(tmp, target)
     except BaseException:
         if tmp.is_dir():
