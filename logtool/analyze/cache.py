@@ -20,7 +20,7 @@ import mmap
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -470,3 +470,11 @@ def ids_like(tree_path: Path, correlation_id: str) -> list[str]:
         return []
     finally:
         index.close()
+
+
+def open_cached(path: Path, *, archived: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> Any:
+    """load.open_tree(cache=True): the tree's views served from the DuckDB catalog."""
+    from logtool.analyze import catalog  # imports duckdb: only for the DuckDB commands
+
+    return catalog.open_cached(path, archived=archived, progress=progress)
