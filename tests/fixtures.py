@@ -201,7 +201,9 @@ def build_bad_tree(root: Path) -> dict[str, tuple[int, int | None]]:
     """A tree with one file per bad-input case; returns {rel: (skipped, first bad line)}.
 
     Good records in the tree: malformed.log 2, badutf.log 2 (one with valid é), missing.log 1,
-    partial.log 2, truncated .gz: the complete lines that decompress (3), empty files 0.
+    partial.log 2, blank.log 1 (blank and whitespace-only lines are not records), the truncated
+    .gz: the complete lines that decompress (see complete_lines_of_truncated_gzip), empty 0.
+    The truncated .gz counts as one skipped line (its unreadable rest), reported separately.
     """
     c = root / "containers" / "bad_1"
     put(c / "malformed.log", GOOD_LINE + b"\n{not json\n" + GOOD_LINE + b"\n[1, 2]\n")
@@ -214,7 +216,8 @@ def build_bad_tree(root: Path) -> dict[str, tuple[int, int | None]]:
     put(c / "partial.log", GOOD_LINE + b"\n" + GOOD_LINE + b"\n" + GOOD_LINE[:25])
     put(c / "empty.log", b"")
     put(c / "empty.20261121T000000.log.gz", b"")
-    whole = gzip.compress(lines([GOOD] * 40))
+    varied = [{**GOOD, "message": f"rotated record {i} " + "x" * (i * 7 % 50)} for i in range(400)]
+    whole = gzip.compress(lines(varied))
     put(c / "cut.20261121T000001.log.gz", whole[: len(whole) // 2])
     put(c / "blank.log", b"\n" + GOOD_LINE + b"\n   \n")
     return {
@@ -236,3 +239,11 @@ def snapshot(root: Path) -> dict[str, tuple[int, float, str]]:
     dirs = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir())
     out["<dirs>"] = (len(dirs), 0.0, "|".join(dirs))
     return out
+
+
+def complete_lines_of_truncated_gzip(path: Path) -> int:
+    """How many whole lines decompress from a truncated gzip file (computed independently)."""
+    import zlib
+
+    data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(path.read_bytes())
+    return data.count(b"\n")
