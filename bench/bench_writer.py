@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ENGINES = ("stdlib", "structlog", "loguru", "logtool-sink", "logtool")
+ENGINES = ("stdlib", "structlog", "loguru", "logtool-sink", "logtool-sink-bigq", "logtool")
 MESSAGE = "Generating signal"
 
 
@@ -113,10 +113,11 @@ def setup_loguru(out: Path) -> tuple[Callable[[int], None], Callable[[], int]]:
     return call, finish
 
 
-def setup_logtool_sink(out: Path) -> tuple[Callable[[int], None], Callable[[], int]]:
+def setup_logtool_sink(out: Path, queue_size: int = 100_000,
+                       ) -> tuple[Callable[[int], None], Callable[[], int]]:
     from logtool.write.sink import Sink
 
-    sink = Sink(out / "tree")
+    sink = Sink(out / "tree", queue_size=queue_size)
     relpath = "containers/strategy_001/momentum.log"
     now = time.time
 
@@ -156,11 +157,18 @@ def setup_logtool(out: Path) -> tuple[Callable[[int], None], Callable[[], int]]:
     return call, finish
 
 
+def setup_logtool_sink_bigq(out: Path) -> tuple[Callable[[int], None], Callable[[], int]]:
+    # A queue that never fills: the caller's own cost, without waiting for the writer.
+    return setup_logtool_sink(out, queue_size=RECORDS[0] + 10)
+
+
+RECORDS = [200_000]
 SETUPS = {
     "stdlib": setup_stdlib,
     "structlog": setup_structlog,
     "loguru": setup_loguru,
     "logtool-sink": setup_logtool_sink,
+    "logtool-sink-bigq": setup_logtool_sink_bigq,
     "logtool": setup_logtool,
 }
 STATS: dict[str, Any] = {}
@@ -175,6 +183,7 @@ def count_lines(path: Path) -> int:
 
 
 def run_one(engine: str, records: int, sample_every: int) -> dict[str, Any]:
+    RECORDS[0] = records
     with tempfile.TemporaryDirectory(prefix=f"bench-{engine}-") as tmp:
         call, finish = SETUPS[engine](Path(tmp))
         call(-1)  # warm-up: imports, first open, thread start
@@ -223,6 +232,11 @@ def available(engine: str) -> bool:
     return True
 
 
+def skip(engine: str) -> bool:
+    print(f"skipping {engine}: not importable", file=sys.stderr)
+    return True
+
+
 def table(results: list[dict[str, Any]]) -> str:
     base = {r["engine"]: r["e2e_s"] for r in results}
     rows = [
@@ -254,22 +268,22 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.records, args.sample_every)))
         return
-    results = []
-    for engine in args.only or ENGINES:
-        if not available(engine):
-            print(f"skipping {engine}: not importable", file=sys.stderr)
-            continue
-        runs = []
-        for _ in range(args.repeat):
+    engines = [e for e in args.only or ENGINES if available(e) or not skip(e)]
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+    # Rounds run every engine once, in turn, so a noisy moment hits all of them alike.
+    for _ in range(args.repeat):
+        for engine in engines:
             proc = subprocess.run(
                 [sys.executable, __file__, "--one", engine, "--records", str(args.records),
                  "--sample-every", str(args.sample_every)],
                 capture_output=True, text=True, check=True, env={**os.environ},
             )
-            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            print(f"{engine}: {runs[-1]['e2e_s'] / 1000:.0f}k records/s", file=sys.stderr)
-        runs.sort(key=lambda r: r["e2e_s"])
-        results.append(runs[len(runs) // 2])
+            runs[engine].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            print(f"{engine}: {runs[engine][-1]['e2e_s'] / 1000:.0f}k records/s", file=sys.stderr)
+    results = []
+    for engine in engines:
+        ordered = sorted(runs[engine], key=lambda r: r["e2e_s"])
+        results.append(ordered[len(ordered) // 2])
     print(table(results))
     queue = [r for r in results if "max_queue_depth" in r]
     for r in queue:
