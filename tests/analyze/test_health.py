@@ -1,0 +1,74 @@
+"""Tests for logtool.analyze.health: counts, bytes and statuses computed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures import put
+
+from logtool.analyze.health import Thresholds, container_health
+from logtool.analyze.load import open_tree
+from logtool.errors import BadInputError
+
+
+def test_rows_and_statuses_match_hand_counts(ctree: Path) -> None:
+    """strat_1 1/5 errors → failing; exec_1 2/4 failing; quiet_1 silent; gone_1 from master."""
+    with open_tree(ctree) as tree:
+        report = container_health(tree)
+    rows = {r.container_id: r for r in report.containers}
+    assert set(rows) == {"strat_1", "risk_1", "exec_1", "quiet_1", "gone_1", "log_manager"}
+    s = rows["strat_1"]
+    assert (s.records, s.warnings, s.errors, s.components) == (5, 1, 1, 1)
+    assert s.error_rate == pytest.approx(0.2)
+    assert rows["exec_1"].errors == 2  # one ERROR + one CRITICAL
+    bytes_strat = sum(p.stat().st_size for p in (ctree / "containers/strat_1").iterdir()) + (
+        ctree / "metrics/strat_1.log").stat().st_size  # its metrics file counts too
+    assert s.bytes == bytes_strat
+    assert rows["gone_1"].bytes == 0
+    status = {cid: r.status for cid, r in rows.items()}
+    assert status == {"strat_1": "failing", "exec_1": "failing", "risk_1": "ok",
+                      "quiet_1": "silent", "gone_1": "ok", "log_manager": "ok"}
+    assert report.skipped_lines == 0
+
+
+def test_thresholds_change_statuses(ctree: Path) -> None:
+    """With failing at 60% and degraded at 15%, strat_1 (20%) and exec_1 (50%) are degraded."""
+    with open_tree(ctree) as tree:
+        report = container_health(
+            tree, Thresholds(degraded_rate=0.15, failing_rate=0.6, warning_rate=0.5,
+                             silent_after_s=700))
+    status = {r.container_id: r.status for r in report.containers}
+    assert status["strat_1"] == "degraded"
+    assert status["exec_1"] == "degraded"
+    assert status["quiet_1"] == "ok"  # 603 s before the newest record, under 700
+
+
+def test_warning_rate_alone_degrades(tmp_path: Path) -> None:
+    """One warning in four records (25%) with no errors is degraded at the 10% default."""
+    from fixtures import log
+
+    root = tmp_path / "t"
+    put(root / "containers/w/a.log", [
+        log("10:00:00", "INFO", "w", "a", "m"), log("10:00:01", "WARNING", "w", "a", "m"),
+        log("10:00:02", "INFO", "w", "a", "m"), log("10:00:03", "INFO", "w", "a", "m")])
+    with open_tree(root) as tree:
+        (row,) = container_health(tree).containers
+    assert (row.records, row.warnings, row.status) == (4, 1, "degraded")
+
+
+def test_skipped_lines_counted_in_the_same_scan(btree: Path) -> None:
+    """The bad tree's 7 unreadable lines plus the truncated gzip's rest make 8."""
+    with open_tree(btree) as tree:
+        report = container_health(tree)
+    assert report.skipped_lines == 8
+    (row,) = report.containers
+    assert row.container_id == "bad_1"
+
+
+def test_bad_thresholds_are_refused() -> None:
+    """Rates outside 0..1 or failing below degraded are bad input."""
+    with pytest.raises(BadInputError, match="failing-rate"):
+        Thresholds(degraded_rate=0.5, failing_rate=0.1).check()
+    with pytest.raises(BadInputError, match=r"0\.\.1"):
+        Thresholds(degraded_rate=2).check()
