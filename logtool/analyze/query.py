@@ -86,6 +86,9 @@ def check_read_only(tree: Tree, sql: str) -> None:
 
 def lock_down(tree: Tree) -> None:
     """Stop user SQL from loading extensions or changing settings once the views exist."""
+    locked = tree.con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if locked and locked[0]:
+        return
     tree.con.execute("SET autoinstall_known_extensions = false")
     tree.con.execute("SET autoload_known_extensions = false")
     tree.con.execute("SET lock_configuration = true")
