@@ -63,15 +63,16 @@ def tiers(report: TiersReport, console: Console) -> None:
     """Latency table per tier (and route)."""
     table = Table(title="Tier latency (ms)",
                   caption="percentiles: quantile_cont, linear interpolation between ranks")
-    table.add_column("tier")
+    table.add_column("tier", no_wrap=True)
     if report.by_route:
-        table.add_column("route")
+        table.add_column("source", no_wrap=True)
+        table.add_column("target", no_wrap=True)
     for name in ("count", "measured", "p50", "p90", "p99", "max"):
         table.add_column(name, justify="right")
     for r in report.rows:
         cells = [r.tier]
         if report.by_route:
-            cells.append(f"{r.source} → {r.target}")
+            cells += [r.source or "-", r.target or "-"]
         cells += [f"{r.count:,}", f"{r.measured:,}", _ms(r.p50_ms), _ms(r.p90_ms),
                   _ms(r.p99_ms), _ms(r.max_ms)]
         table.add_row(*cells)
