@@ -307,6 +307,14 @@ class FileSet:
             for handle in list(self._handles.values()):
                 self._rotate_handle(handle)
             return
+        if relpath not in self._handles:
+            try:
+                if not os.path.exists(self._resolve(relpath)):
+                    return  # nothing to rotate, and no reason to create an empty file
+            except (RefusedPath, ValueError, TypeError) as exc:
+                self.refused_paths += 1
+                self.note_error(exc, repr(relpath))
+                return
         opened = self._open(relpath)
         if opened is not None:
             self._rotate_handle(opened)

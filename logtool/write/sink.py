@@ -255,7 +255,10 @@ class Sink:
         try:
             thread = self._thread
             if thread is threading.current_thread():
+                # Called from the writer itself (a hook running in its thread): act inline.
                 self._drain()
+                if isinstance(marker, _Rotate):
+                    self._files.rotate(marker.relpath)
                 return True
             if thread is None or not thread.is_alive():
                 if self._closed or thread is not None:

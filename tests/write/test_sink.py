@@ -420,3 +420,29 @@ def test_bad_records_and_paths_never_cost_other_records(sink: Sink) -> None:
     assert recs[1] == {"i": 3}
     st = sink.stats()
     assert st["refused_paths"] == 2 and st["dropped_write_errors"] == 2 and st["written"] == 2
+
+
+def test_rotation_by_another_writer_is_followed(tmp_path: Path) -> None:
+    """A second sink (own descriptors, like another process) rotates; the first follows."""
+    root = tmp_path / "logs"
+    first = Sink(root, max_bytes=None)
+    other = Sink(root, max_bytes=None)
+    for i in range(100):
+        first.submit("containers/c1/a.log", {"i": i})
+    first.flush()
+    other.rotate("containers/c1/a.log")  # not open in `other` before: opened, then rotated
+    for i in range(100, 200):
+        first.submit("containers/c1/a.log", {"i": i})
+    first.close()
+    other.close()
+    rotated = list((root / "containers/c1").glob("a.*.log"))
+    assert len(rotated) == 1 and contract.ROTATED_NAME_RE.match(rotated[0].name)
+    assert [orjson.loads(x)["i"] for x in read_lines(rotated[0])] == list(range(100))
+    live = [orjson.loads(x)["i"] for x in read_lines(root / "containers/c1/a.log")]
+    assert live == list(range(100, 200))
+    assert other.stats()["rotations"] == 1 and first.stats()["rotations"] == 0
+    other2 = Sink(root)
+    other2.rotate("containers/c9/missing.log")  # a file nobody wrote: nothing is created
+    other2.close()
+    assert not (root / "containers/c9").exists()
+    assert other2.stats()["write_errors"] == 0
