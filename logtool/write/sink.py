@@ -15,6 +15,7 @@ from typing import Any, Literal
 import orjson
 
 from logtool import contract
+from logtool.errors import BadInputError
 from logtool.write import _files
 
 _ORJSON_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
@@ -90,10 +91,10 @@ class Sink:
         compress_rotated: bool = False,
         backup_count: int | None = None,
     ) -> None:
-        if full_policy not in ("block", "drop"):
-            raise ValueError(f"full_policy must be 'block' or 'drop', not {full_policy!r}")
-        if queue_size < 1 or batch_size < 1:
-            raise ValueError("queue_size and batch_size must be at least 1")
+        _check_options(queue_size=queue_size, full_policy=full_policy,
+                       block_timeout=block_timeout, batch_size=batch_size,
+                       flush_interval=flush_interval, max_bytes=max_bytes,
+                       backup_count=backup_count)
         self.root = Path(root)
         self._queue_size = queue_size
         self._block = full_policy == "block"
@@ -169,7 +170,8 @@ class Sink:
         self._control(_Rotate(relpath), 5.0)
 
     def set_max_bytes(self, max_bytes: int | None) -> None:
-        """Change the size at which files rotate (None: never)."""
+        """Change the size at which files rotate (None: never); BadInputError if not positive."""
+        _check_options(max_bytes=max_bytes)
         self._files.max_bytes = max_bytes
 
     def close(self, timeout: float | None = 5.0) -> None:
@@ -399,6 +401,29 @@ class Sink:
             return orjson.dumps(keep, default=_safe_repr, option=_ORJSON_OPTS)
         except Exception:  # noqa: BLE001
             return b'{"serialize_error":"unrepresentable record"}\n'
+
+
+def _check_options(**options: Any) -> None:
+    """Setup-time checks (a configuration mistake, not a logging call): BadInputError."""
+    problems = []
+    for name in ("queue_size", "batch_size"):
+        value = options.get(name, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{name} must be a whole number of at least 1, not {value!r}")
+    for name in ("block_timeout", "flush_interval"):
+        value = options.get(name, 1.0)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            problems.append(f"{name} must be a number of seconds >= 0, not {value!r}")
+    for name in ("max_bytes", "backup_count"):
+        value = options.get(name)
+        low = 1 if name == "max_bytes" else 0
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < low):
+            problems.append(f"{name} must be None or a whole number >= {low}, not {value!r}")
+    if options.get("full_policy", "block") not in ("block", "drop"):
+        problems.append(f"full_policy must be 'block' or 'drop', not {options['full_policy']!r}")
+    if problems:
+        raise BadInputError("invalid writer settings: " + "; ".join(problems))
 
 
 def _safe_repr(value: Any) -> str:

@@ -446,3 +446,27 @@ def test_rotation_by_another_writer_is_followed(tmp_path: Path) -> None:
     other2.close()
     assert not (root / "containers/c9").exists()
     assert other2.stats()["write_errors"] == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"queue_size": 0}, "queue_size"),
+        ({"full_policy": "wait"}, "full_policy"),
+        ({"max_bytes": 0}, "max_bytes"),
+        ({"backup_count": -1}, "backup_count"),
+        ({"block_timeout": -0.1}, "block_timeout"),
+        ({"batch_size": 2.5}, "batch_size"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(tmp_path: Path, options: dict[str, Any],
+                                          named: str) -> None:
+    """Invalid settings raise BadInputError naming the setting, before anything is written."""
+    from logtool.errors import BadInputError
+
+    with pytest.raises(BadInputError, match=named):
+        Sink(tmp_path / "logs", **options)
+    s = Sink(tmp_path / "logs")
+    with pytest.raises(BadInputError, match="max_bytes"):
+        s.set_max_bytes(-5)
+    assert not (tmp_path / "logs").exists()
