@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,9 @@ def _fifo_blocked_sink(tmp_path: Path, **kwargs: Any) -> tuple[Sink, Path]:
     os.mkfifo(fifo)
     s = Sink(root, **kwargs)
     s.submit("blocker.log", {"id": "first"})
-    s.flush(timeout=0.2)  # returns False: the writer is blocked in open() on the FIFO
+    assert not s.flush(timeout=0.2)  # the writer is blocked in open() on the FIFO
+    while s.stats()["queue_depth"]:  # it took "first" and the marker, and will take no more
+        time.sleep(0.01)
     return s, fifo
 
 
