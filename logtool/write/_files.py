@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import threading
 import time
 from typing import Any
 
@@ -123,7 +124,11 @@ class FileSet:
             # created meanwhile must not lead the file outside the root.
             path = self._resolve(relpath)
             if not self._marker_done:
-                self._write_marker()
+                try:
+                    self._write_marker()
+                except OSError as exc:
+                    # The marker is a courtesy to readers: never a reason to lose records.
+                    self.note_error(exc, "tree marker")
             fd = os.open(path, _OPEN_FLAGS, 0o644)
         except (RefusedPath, ValueError, TypeError) as exc:
             # Outside the root, or not a path at all (NUL byte, not a string).
@@ -164,7 +169,7 @@ class FileSet:
         }
         import orjson
 
-        tmp = f"{marker}.{os.getpid()}.tmp"
+        tmp = f"{marker}.{os.getpid()}-{threading.get_ident()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
             os.write(fd, orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
