@@ -163,8 +163,13 @@ GROUP BY file"""
 
 _MACROS = (
     # Timestamps with Z, an offset or none (seed engine time) all become UTC TIMESTAMP.
-    "CREATE OR REPLACE TEMP MACRO _lt_ts(x) AS "
-    "CAST(try_cast(x AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)",
+    # The contract's ...Z form casts straight to TIMESTAMP; only an explicit offset pays for
+    # the (several times slower) TIMESTAMPTZ conversion.
+    "CREATE OR REPLACE TEMP MACRO _lt_ts(x) AS CASE "
+    "WHEN x[-1] = 'Z' THEN try_cast(x AS TIMESTAMP) "
+    "WHEN x[-6] IN ('+', '-') OR x[-5] IN ('+', '-') OR x[-3] IN ('+', '-') "
+    "THEN CAST(try_cast(x AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) "
+    "ELSE try_cast(x AS TIMESTAMP) END",
     "CREATE OR REPLACE TEMP MACRO _lt_level(x) AS "
     "CASE upper(x) WHEN 'WARN' THEN 'WARNING' WHEN 'FATAL' THEN 'CRITICAL' ELSE upper(x) END",
 )
@@ -552,22 +557,30 @@ def _create_health_source(con: duckdb.DuckDBPyConnection, fids: list[int]) -> No
             "false AS ok WHERE false"
         )
         return
-    con.execute(
-        "SET VARIABLE lt_logs_scan = (SELECT list(scan_path ORDER BY fid) FROM _files "
-        "WHERE list_contains($fids, fid))", {"fids": fids},
-    )
+    # Per-file facts come from small MAP variables keyed by the scanned path: a per-row join
+    # with _files would cost more than the lookups, which only run where a record lacks a field.
+    con.execute("""
+SET VARIABLE lt_logs_scan = (SELECT list(scan_path ORDER BY fid) FROM _files
+                             WHERE list_contains($fids, fid))""", {"fids": fids})
+    for name, column in (("lt_brief_rel", "rel"), ("lt_brief_kind", "kind"),
+                         ("lt_brief_container", "container_hint"),
+                         ("lt_brief_component", "component_hint")):
+        con.execute(f"""
+SET VARIABLE {name} = (SELECT map(list(scan_path ORDER BY fid), list({column} ORDER BY fid))
+                       FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
     con.execute("""CREATE TEMP VIEW _logs_brief AS
-SELECT f.rel AS file, f.kind AS source_kind,
-       coalesce(r.container_id, f.container_hint) AS container_id,
-       coalesce(r.component_name, f.component_hint) AS component_name,
+SELECT getvariable('lt_brief_rel')[r.filename] AS file,
+       getvariable('lt_brief_kind')[r.filename] AS source_kind,
+       coalesce(r.container_id, getvariable('lt_brief_container')[r.filename]) AS container_id,
+       coalesce(r.component_name, getvariable('lt_brief_component')[r.filename])
+         AS component_name,
        _lt_level(r.level) AS level, _lt_ts(r."timestamp") AS ts,
        (r.level IS NOT NULL AND r.message IS NOT NULL AND _lt_ts(r."timestamp") IS NOT NULL)
          AS ok
 FROM read_json(getvariable('lt_logs_scan'), format = 'newline_delimited',
                ignore_errors = true, filename = true, maximum_object_size = 67108864,
                columns = {timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
-                          component_name: 'VARCHAR', message: 'VARCHAR'}) AS r
-JOIN _files AS f ON f.scan_path = r.filename""")
+                          component_name: 'VARCHAR', message: 'VARCHAR'}) AS r""")
 
 
 def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
