@@ -8,7 +8,8 @@ from typing import Final
 # Bumped when a field changes meaning or a required field is added; readers refuse newer trees.
 FORMAT_VERSION: Final = 1
 
-# A small JSON file at the tree root: {"format_version": 1, "created": "<iso>", "writer": "logtool x.y"}.
+# A small JSON file at the tree root:
+# {"format_version": 1, "created": "<iso>", "writer": "logtool x.y"}.
 TREE_MARKER: Final = "logtool.json"
 
 # ---------------------------------------------------------------- layout

@@ -1,4 +1,4 @@
-"""The typer application: registers every command and turns LogtoolError into `Error:` + exit code."""
+"""The typer application: registers every command; LogtoolError becomes `Error:` + exit code."""
 
 from __future__ import annotations
 

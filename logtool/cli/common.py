@@ -47,7 +47,9 @@ def default_root() -> Path:
 def print_json(data: Any) -> None:
     """Write data to stdout as indented JSON (datetimes, paths and the like as strings)."""
     sys.stdout.write(
-        orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode()
+        orjson.dumps(
+            data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
+        ).decode()
         + "\n"
     )
     sys.stdout.flush()
