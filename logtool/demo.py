@@ -45,7 +45,7 @@ POSITION_MISMATCH_PROBABILITY = 0.03  # position monitor disagrees with the venu
 ATOMIC_PROBABILITY = 0.2  # DeFi orders made of a supply + borrow pair
 HEALTH_EVERY_US = 1_000_000
 
-# Per-hop latency models (µs): a log-normal body clipped to the tier's usual band, and a rare tail.
+# Per-hop latency models (µs): a log-normal body kept inside the tier's usual band, a rare tail.
 TIER_LATENCY: dict[str, tuple[float, float, int, int, float, float]] = {
     # tier: (median, sigma, clip_low, clip_high, tail_probability, tail_max_factor)
     "fast": (300.0, 0.5, 100, 1_000, 0.01, 12.0),
@@ -263,7 +263,12 @@ class Simulation:
     def latency_us(self, tier: str) -> int:
         """One hop's latency on a tier, drawn from its model."""
         median, sigma, low, high, tail_p, tail_max = TIER_LATENCY[tier]
-        value = min(max(self.rng.lognormvariate(math.log(median), sigma), low), high)
+        # Redraw outside the band (a truncated log-normal): clamping would pile values on the edges.
+        for _ in range(20):
+            value = self.rng.lognormvariate(math.log(median), sigma)
+            if low <= value <= high:
+                break
+        value = min(max(value, low), high)
         if self.rng.random() < tail_p:
             value *= self.rng.uniform(2.0, tail_max)
         return round(value)

@@ -61,13 +61,13 @@ def test_same_seed_gives_identical_tree(tmp_path: Path) -> None:
 
 
 def test_different_seed_gives_different_tree(tmp_path: Path) -> None:
-    """Another seed changes prices, latencies and correlation ids."""
+    """Another seed changes prices, latencies and the correlation ids (which carry the seed)."""
     run_demo(tmp_path / "a", containers=6, seed=11, duration_s=2)
     run_demo(tmp_path / "b", containers=6, seed=12, duration_s=2)
     a, b = tree_files(tmp_path / "a"), tree_files(tmp_path / "b")
     assert a["master.log"] != b["master.log"]
-    assert b"trade_12_1" in b"".join(b.values())
-    assert b"trade_12_" not in b"".join(a.values())
+    assert b'"md_12_1"' in b"".join(b.values())
+    assert b"md_12_" not in b"".join(a.values())
 
 
 def test_every_container_tier_and_event_type_present(full_tree: tuple[Path, Any]) -> None:
