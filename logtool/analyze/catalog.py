@@ -31,6 +31,7 @@ from logtool.analyze.tree import TreeFile, discover
 
 CATALOG_VERSION = "1"
 _BRIEF = "_logs_brief"
+BATCH_BYTES = 128 * 1024 * 1024
 _HIDDEN = "ts, source_kind, file, line, record"
 
 
@@ -109,6 +110,7 @@ class Catalog:
         """Parse what changed since the last run; returns what was done."""
         con = duckdb.connect(":memory:")
         try:
+            con.execute("SET enable_progress_bar = false")
             self.attach(con)
             stored = {r[0]: r for r in con.execute(
                 "SELECT rel, size, mtime_ns, inode, dev, ingested, lines, head, tailsig "
@@ -127,18 +129,22 @@ class Catalog:
                 return stats
         finally:
             con.close()
-        sub = load._open(self.tree_path, [w[1] for w in work],
-                         Path(tempfile.mkdtemp(prefix="sub-", dir=tmpdir)), None)
-        try:
-            self.attach(sub.con)
-            sub.con.execute("BEGIN TRANSACTION")
-            for rel in gone:
-                _forget(sub.con, rel)
-            _write_rows(sub, work, set(stored))
-            sub.con.execute("COMMIT")
-            sub.con.execute("DETACH cat")
-        finally:
-            sub.close()
+        # One transaction per batch of files: memory stays bounded, and a batch's rows, file
+        # records and skip counts land together (an interrupted build loses only that batch).
+        for n, batch in enumerate(_batches(work) or [[]]):
+            sub = load._open(self.tree_path, [w[1] for w in batch],
+                             Path(tempfile.mkdtemp(prefix="sub-", dir=tmpdir)), None)
+            try:
+                sub.con.execute("SET enable_progress_bar = false")
+                self.attach(sub.con)
+                sub.con.execute("BEGIN TRANSACTION")
+                for rel in gone if n == 0 else []:
+                    _forget(sub.con, rel)
+                _write_rows(sub, batch, set(stored))
+                sub.con.execute("COMMIT")
+                sub.con.execute("DETACH cat")
+            finally:
+                sub.close()
         stats["bytes_parsed"] = sum(max(0, w[3] - w[2]) for w in work)
         return stats
 
@@ -171,6 +177,20 @@ class Catalog:
             source, end = _slice(tf, start, st.size, tmpdir, len(work))
             work.append((tf, source, start, end, base, st))
         return stats, work
+
+
+def _batches(work: list[Work]) -> list[list[Work]]:
+    """Work split into runs of about BATCH_BYTES of source (a larger file goes alone)."""
+    out: list[list[Work]] = []
+    size = 0
+    for item in work:
+        cost = item[1].size
+        if not out or size + cost > BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += cost
+    return out
 
 
 def _slice(tf: TreeFile, start: int, size: int, tmpdir: Path, n: int) -> tuple[TreeFile, int]:

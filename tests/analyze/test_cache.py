@@ -206,3 +206,134 @@ def test_default_cache_dir_is_under_the_home_cache(
     where = cache.cache_dir(tmp_path / "logs")
     assert where.parent == (tmp_path / "xdg" / "logtool").resolve()
     assert where != cache.cache_dir(tmp_path / "other")
+
+
+# ---------------------------------------------------------------- DuckDB catalog (open_tree)
+
+VIEW_QUERIES = (
+    "SELECT container_id, component_name, level, message, file, line, ts FROM logs ORDER BY ALL",
+    "SELECT * EXCLUDE (record) FROM flows ORDER BY ALL",
+    "SELECT event_type, correlation_id, file, line FROM events ORDER BY ALL",
+    "SELECT file, container_id, level, ok FROM _logs_brief ORDER BY ALL",
+    "SELECT rel, kind, size FROM _files ORDER BY ALL",
+)
+
+
+def views(tree: Any) -> list[list[Any]]:
+    """The rows of the main views of an opened tree."""
+    return [tree.con.execute(q).fetchall() for q in VIEW_QUERIES]
+
+
+def catalog_tree(root: Path) -> Path:
+    """A tree with logs, master.log, a flow, an event and two bad lines."""
+    (root / "flows").mkdir(parents=True)
+    (root / "events").mkdir()
+    (root / "containers/a_1").mkdir(parents=True)
+    (root / "containers/a_1/main.log").write_text(
+        rec(0, "a_1", "t_1") + "{broken\n" + rec(10, "a_1", "t_2")
+    )
+    (root / "master.log").write_text(rec(0, "a_1", "t_1") + rec(11, "z_9", "t_3", "master only"))
+    (root / "flows/main_event_flows.log").write_text(
+        json.dumps(
+            {
+                "timestamp": "2026-11-21T10:00:00.005000Z",
+                "event_id": "e",
+                "correlation_id": "t_1",
+                "source": "a_1",
+                "target": "b_1",
+                "flow_type": "external",
+                "tier": "fast",
+                "container_id": "a_1",
+                "latency_ms": 2.5,
+            }
+        )
+        + "\n"
+    )
+    (root / "events/positions.jsonl").write_text(
+        json.dumps(
+            {
+                "timestamp": "2026-11-21T10:00:00.007000Z",
+                "real_utc_time": "2026-11-21T10:00:00Z",
+                "correlation_id": "t_1",
+                "pid": 1,
+            }
+        )
+        + "\nnot json\n"
+    )
+    return root
+
+
+def test_catalog_views_equal_the_uncached_views(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built and reused, the cached views hold the same rows and skipped counts as a cold open."""
+    from logtool.analyze import load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    before = snapshot(root)
+    with load.open_tree(root) as cold:
+        expected, skipped = views(cold), cold.skipped.to_json()
+    with load.open_tree(root, cache=True) as first:
+        assert first.cache_stats["new"] == 4
+        assert views(first) == expected and first.skipped.to_json() == skipped
+    with load.open_tree(root, cache=True) as second:
+        assert second.cache_stats["reused"] == 4 and second.cache_stats["bytes_parsed"] == 0
+        assert views(second) == expected and second.skipped.to_json() == skipped
+    assert skipped["total"] == 2
+    assert snapshot(root) == before
+
+
+def test_catalog_grown_file_parses_only_new_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an append the catalog parses the new bytes only and line numbers continue."""
+    import duckdb
+
+    from logtool.analyze import catalog, load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    load.open_tree(root, cache=True).close()
+    live = root / "containers/a_1/main.log"
+    old_size = live.stat().st_size
+    extra = rec(20, "a_1", "t_1", "grown") + "{also broken\n"
+    with live.open("a") as fh:
+        fh.write(extra)
+    with load.open_tree(root, cache=True) as tree:
+        assert tree.cache_stats["appended"] == 1 and tree.cache_stats["reused"] == 3
+        assert tree.cache_stats["bytes_parsed"] == len(extra.encode())
+        got = views(tree)
+        skipped = tree.skipped.to_json()
+    with load.open_tree(root) as cold:
+        assert got == views(cold) and skipped == cold.skipped.to_json()
+    assert ("a_1", "main", "INFO", "grown", "containers/a_1/main.log", 4) in [r[:6] for r in got[0]]
+    db = catalog.Catalog(root).path
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ingested = con.execute(
+            "SELECT ingested, lines FROM files WHERE rel = 'containers/a_1/main.log'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert ingested == (old_size + len(extra.encode()), 5)
+
+
+def test_catalog_rewritten_file_and_partial_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replaced file is parsed again; an unfinished last line is counted, not parsed."""
+    from logtool.analyze import load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    load.open_tree(root, cache=True).close()
+    live = root / "containers/a_1/main.log"
+    tmp = live.with_name("new.tmp")
+    tmp.write_text(rec(30, "a_1", "t_5", "rewritten") + rec(31, "a_1", "t_5")[:40])
+    os.replace(tmp, live)
+    with load.open_tree(root, cache=True) as tree:
+        assert tree.cache_stats["reparsed"] == 1
+        messages = [r[3] for r in views(tree)[0] if r[4] == "containers/a_1/main.log"]
+        assert messages == ["rewritten"]
+        assert tree.skipped.files["containers/a_1/main.log"].count == 1

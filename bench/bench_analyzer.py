@@ -1,0 +1,142 @@
+"""Time the analyzer against rg and jq on a big tree, whole processes; print a Markdown table.
+
+Run by hand (not a test): python bench/bench_analyzer.py --tree /tmp/bigtree [--no-jq]
+The page cache is warm for every run (dropping it needs root); "cold" means no --cache
+catalog, "first"/"repeat"/"grown" are --cache runs against a fresh catalog directory, then
+unchanged, then after appending about 1% new bytes. The append changes the tree (last step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, int]:
+    """Median wall time of cmd over runs, and its last exit code (output discarded)."""
+    times = []
+    code = 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              check=False)
+        times.append(time.perf_counter() - start)
+        code = proc.returncode
+        if code not in (0, 1):
+            sys.stderr.write(f"{' '.join(cmd)} exited {code}: {proc.stderr.decode()[-500:]}\n")
+    return statistics.median(times), code
+
+
+def pick_id(tree: Path) -> str:
+    """A correlation id from the middle of the tree (trade_ids.txt from make_big_tree)."""
+    ids = (tree / "trade_ids.txt").read_text().split()
+    return ids[len(ids) // 2]
+
+
+def commands_available(env: dict[str, str]) -> set[str]:
+    """The logtool subcommands this build registers."""
+    out = subprocess.run([str(VENV_BIN / "logtool"), "--help"], env=env, capture_output=True,
+                         text=True, check=False).stdout
+    return {name for name in ("trace", "container-health", "tiers") if f" {name} " in out}
+
+
+def grow(tree: Path, fraction: float) -> int:
+    """Append copies of each container log's first lines (~fraction of its size); bytes added."""
+    added = 0
+    for path in sorted((tree / "containers").glob("*/*.log")):
+        want = int(path.stat().st_size * fraction)
+        with path.open("rb") as fh:
+            chunk = fh.read(want)
+        chunk = chunk[: chunk.rfind(b"\n") + 1]
+        with path.open("ab") as fh:
+            fh.write(chunk)
+        added += len(chunk)
+    return added
+
+
+DUCKDB_BASELINE = """
+import duckdb, glob, sys
+files = sorted(glob.glob(sys.argv[1] + '/containers/*/*.log'))
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute('''SELECT container_id, count(*), count(*) FILTER (WHERE level = 'ERROR')
+FROM read_json($f, format='newline_delimited', ignore_errors=true,
+  columns={timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
+           component_name: 'VARCHAR', message: 'VARCHAR', event_scope: 'VARCHAR',
+           correlation_id: 'VARCHAR', context: 'JSON'})
+GROUP BY ALL''', {'f': files}).fetchall()
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--no-jq", action="store_true", help="skip jq (~25 s per GB)")
+    parser.add_argument("--no-grow", action="store_true", help="do not append to the tree")
+    args = parser.parse_args(argv)
+    tree = args.tree.resolve()
+    cid = pick_id(tree)
+    size = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
+    cache_home = Path(tempfile.mkdtemp(prefix="logtool-bench-cache-"))
+    env = {**os.environ, "LOGTOOL_CACHE_DIR": str(cache_home)}
+    logtool = str(VENV_BIN / "logtool")
+    rows: list[tuple[str, str, float, int]] = []
+
+    def add(what: str, mode: str, cmd: list[str], runs: int = args.runs) -> None:
+        seconds, code = timed(cmd, env, runs)
+        rows.append((what, mode, seconds, code))
+        sys.stderr.write(f"{what:<28} {mode:<8} {seconds:7.3f} s (exit {code})\n")
+
+    try:
+        add("python startup", "-", [sys.executable, "-c", "pass"])
+        add("import logtool.cli", "-", [sys.executable, "-c", "import logtool.cli"])
+        add("logtool version", "-", [logtool, "version"])
+        add(f"rg -F {cid}", "-", ["rg", "-F", cid, str(tree)])
+        if not args.no_jq:
+            files = [str(p) for p in sorted(tree.rglob("*.log")) + sorted(tree.rglob("*.jsonl"))]
+            add("jq select(.correlation_id)", "-",
+                ["jq", "-c", f'select(.correlation_id == "{cid}")', *files], runs=1)
+        add("duckdb explicit-typed scan", "-", [sys.executable, "-c", DUCKDB_BASELINE, str(tree)])
+        available = commands_available(env)
+        commands = {
+            "logtool trace": [logtool, "trace", cid, str(tree), "--json"],
+            "logtool container-health": [logtool, "container-health", str(tree), "--json"],
+            "logtool tiers": [logtool, "tiers", str(tree), "--json"],
+        }
+        commands = {k: v for k, v in commands.items() if k.split()[1] in available}
+        for what, cmd in commands.items():
+            add(what, "cold", cmd)
+        for what, cmd in commands.items():
+            add(what, "first", [*cmd, "--cache"], runs=1)
+            add(what, "repeat", [*cmd, "--cache"])
+        if not args.no_grow:
+            added = grow(tree, 0.01)
+            sys.stderr.write(f"appended {added / 1024**2:.1f} MB\n")
+            for what, cmd in commands.items():
+                add(what, "grown", [*cmd, "--cache"], runs=1)
+    finally:
+        shutil.rmtree(cache_home, ignore_errors=True)
+
+    print(f"Tree: {size / 1024**3:.2f} GB, "
+          f"{sum(1 for _ in (tree / 'containers').iterdir())} containers, id `{cid}`; "
+          f"{os.cpu_count()} cores, page cache warm, median of {args.runs} runs "
+          "(first/grown and jq: one run).\n")
+    print("| command | catalog | seconds | exit |")
+    print("|---|---|---:|---:|")
+    for what, mode, seconds, code in rows:
+        print(f"| `{what}` | {mode} | {seconds:.3f} | {code} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
