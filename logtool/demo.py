@@ -44,6 +44,7 @@ RECON_TIMEOUT_PROBABILITY = 0.03  # reconciliation times out after a fill (EXEC-
 POSITION_MISMATCH_PROBABILITY = 0.03  # position monitor disagrees with the venue (POS-005)
 ATOMIC_PROBABILITY = 0.2  # DeFi orders made of a supply + borrow pair
 HEALTH_EVERY_US = 1_000_000
+FLUSH_EVERY_TICKS = 200
 
 # Per-hop latency models (µs): a log-normal body kept inside the tier's usual band, a rare tail.
 TIER_LATENCY: dict[str, tuple[float, float, int, int, float, float]] = {
@@ -304,6 +305,10 @@ class Simulation:
         if now >= self.end_us:
             return
         self.ticks += 1
+        if self.ticks % FLUSH_EVERY_TICKS == 0:
+            # Back-pressure: the simulation outruns the writer on big runs, and a full queue
+            # would drop records after its short block timeout.
+            logtool.flush()
         tick_id = f"md_{self.seed}_{self.ticks}"
         symbol = SYMBOLS[self.rng.randrange(len(SYMBOLS))]
         price = round(self.prices[symbol] * math.exp(self.rng.gauss(0.0, 0.0008)), 4)
