@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import math
 import os
@@ -604,7 +605,8 @@ def run_demo(out: Path | str, containers: int = DEFAULT_CONTAINERS, seed: int = 
     clock = SimClock(SIM_START_US)
     with _writer_configured(out, clock) as writer:
         sim = Simulation(containers=containers, seed=seed, duration_s=duration_s, clock=clock)
-        sim.run()
+        # A fresh context: a correlation id the caller has active must not leak into the tree.
+        contextvars.Context().run(sim.run)
         problems = writer.problems()
     files = _written_since(out, before)
     outcomes = [t.outcome for t in sim.trades]

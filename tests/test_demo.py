@@ -60,6 +60,15 @@ def test_same_seed_gives_identical_tree(tmp_path: Path) -> None:
     assert a.to_dict() | {"out": ""} == b.to_dict() | {"out": ""}
 
 
+def test_caller_correlation_does_not_leak(tmp_path: Path) -> None:
+    """A correlation id active in the calling code does not change what the demo writes."""
+    run_demo(tmp_path / "a", containers=3, seed=5, duration_s=1)
+    with logtool.correlation("host_request_1"):
+        run_demo(tmp_path / "b", containers=3, seed=5, duration_s=1)
+        assert logtool.get_correlation_id() == "host_request_1"
+    assert tree_files(tmp_path / "a") == tree_files(tmp_path / "b")
+
+
 def test_different_seed_gives_different_tree(tmp_path: Path) -> None:
     """Another seed changes prices, latencies and the correlation ids (which carry the seed)."""
     run_demo(tmp_path / "a", containers=6, seed=11, duration_s=2)
