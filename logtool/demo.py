@@ -293,9 +293,13 @@ class Simulation:
                      **metadata: Any) -> None:
         """A system_errors event with a registered code, and the error count health reports."""
         self.recent_errors[container] = self.recent_errors.get(container, 0) + 1
+        # An explicit (simulated) trace: left out, the writer would take the traceback of any
+        # exception the caller happens to be handling, and the tree would depend on it.
+        trace = (f'Traceback (most recent call last):\n  File "{container}/{component}.py", '
+                 f"in handle\n{code}: {message} (simulated)")
         self.events[container].log_system_error(
             code, error_message=message, component=component, metadata=metadata,
-            timestamp=self.clock(),
+            stack_trace=trace, timestamp=self.clock(),
         )
 
     # -- market data (data_001, fast tier)

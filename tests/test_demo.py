@@ -69,6 +69,19 @@ def test_caller_correlation_does_not_leak(tmp_path: Path) -> None:
     assert tree_files(tmp_path / "a") == tree_files(tmp_path / "b")
 
 
+def test_exception_being_handled_does_not_leak(tmp_path: Path) -> None:
+    """Run from an except block, the demo writes the same tree (no caller traceback in it)."""
+    run_demo(tmp_path / "a", containers=10, seed=3, duration_s=3)
+    try:
+        raise RuntimeError("host failure")
+    except RuntimeError:
+        run_demo(tmp_path / "b", containers=10, seed=3, duration_s=3)
+    b = tree_files(tmp_path / "b")
+    assert b"EXEC-001" in b["events/system_errors.jsonl"]
+    assert b"host failure" not in b["events/system_errors.jsonl"]
+    assert tree_files(tmp_path / "a") == b
+
+
 def test_different_seed_gives_different_tree(tmp_path: Path) -> None:
     """Another seed changes prices, latencies and the correlation ids (which carry the seed)."""
     run_demo(tmp_path / "a", containers=6, seed=11, duration_s=2)
