@@ -70,3 +70,22 @@ def test_cli_defaults_match_the_library() -> None:
     assert (demo_cmd.DEFAULT_CONTAINERS, demo_cmd.DEFAULT_SEED, demo_cmd.DEFAULT_DURATION_S) == (
         demo.DEFAULT_CONTAINERS, demo.DEFAULT_SEED, demo.DEFAULT_DURATION_S
     )
+
+
+def test_demo_appends_to_an_existing_tree(tmp_path: Path) -> None:
+    """A second run into a log tree is accepted and says it appended."""
+    out = tmp_path / "logs"
+    assert runner.invoke(app, ["demo", "--out", str(out), *SMALL]).exit_code == 0
+    result = runner.invoke(app, ["demo", "--out", str(out), *SMALL[:4], "--seed", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["appended"] is True
+    assert data["records"] > 0
+
+
+def test_demo_refuses_nan_duration(tmp_path: Path) -> None:
+    """--duration-s nan exits 2 naming the option, before anything is written."""
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "x"), "--duration-s", "nan"])
+    assert result.exit_code == 2, result.output
+    assert "--duration-s nan" in result.stderr
+    assert not (tmp_path / "x").exists()
