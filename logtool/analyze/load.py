@@ -39,7 +39,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 # Fields that fall back to what the file's path says when a record lacks them.
 _HINTS = {"container_id": "container_hint", "component_name": "component_hint"}
 _IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_TAIL_BYTES = 1 << 20
+_TAIL_BYTES = 64 * 1024
 # Lines are read as one VARCHAR column: no quoting, a delimiter that cannot occur in JSON text,
 # so every line arrives untouched; invalid UTF-8 lands in the rejects table and is counted.
 _CSV_OPTIONS = (
@@ -76,14 +76,16 @@ def _typed(expr: str, duck_type: str) -> str:
     return f"try_cast({expr} AS {duck_type})"
 
 
-def raw_lines_sql(variable: str) -> str:
-    """SELECT line, raw over one file whose path is in the DuckDB variable `variable`.
+def raw_lines_sql(path_expr: str) -> str:
+    """SELECT line, raw over one file whose path is the SQL expression path_expr.
 
-    Line numbers come from a streaming row_number() over the order-preserving CSV scan.
+    path_expr is never user text: here it is getvariable('lt_files')[n], the paths having
+    been bound as a parameter. Line numbers come from a streaming row_number() over the
+    order-preserving CSV scan.
     """
     return (
         "SELECT row_number() OVER () AS line, raw FROM "
-        f"read_csv(getvariable('{variable}'), {_CSV_OPTIONS})"
+        f"read_csv({path_expr}, {_CSV_OPTIONS})"
     )
 
 
@@ -441,18 +443,19 @@ def _gzip_scan_path(tf: TreeFile, tmpdir: Path, skipped: Skipped) -> Path:
 
 
 def _partial_tail(tf: TreeFile) -> str | None:
-    """The unfinished last line of an uncompressed file (no trailing newline), else None."""
+    """The unfinished last line of an uncompressed file (no trailing newline), else None.
+
+    Only the last byte is read unless it is not a newline, so the check stays cheap.
+    """
     if tf.compressed or tf.size == 0:
         return None
     with tf.path.open("rb") as fh:
+        fh.seek(tf.size - 1)
+        if fh.read(1) == b"\n":
+            return None
         fh.seek(max(0, tf.size - _TAIL_BYTES))
         block = fh.read(_TAIL_BYTES)
-    if block.endswith(b"\n"):
-        return None
-    tail = block.rpartition(b"\n")[2]
-    if tail.endswith(b"\r"):
-        return None
-    return tail.decode("utf-8", errors="replace")
+    return block.rpartition(b"\n")[2].decode("utf-8", errors="replace")
 
 
 def _file_rows(files: list[TreeFile], scan_paths: list[Path], partial: list[str | None]
@@ -478,7 +481,7 @@ def _source_sql_fast(fids: list[int], partial_fids: set[int]) -> str:
         return _empty_source()
     branches = []
     for fid in fids:
-        scan = raw_lines_sql(f"lt_f{fid}")
+        scan = raw_lines_sql(f"getvariable('lt_files')[{fid + 1}]")
         if fid in partial_fids:
             # The last line of a file still being written is incomplete: mark it partial.
             branches.append(
@@ -538,18 +541,39 @@ WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), con
             f"FROM {_quote('events_' + etype)}"
         )
     con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
-    _create_health_source(con, fids_of(VIEW_KINDS["logs"]))
+    _create_health_source(con, files, _logs_fids(files))
     return event_types
 
 
-def _create_health_source(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
+def _logs_fids(files: list[TreeFile]) -> list[int]:
+    return [i for i, f in enumerate(files) if f.kind in VIEW_KINDS["logs"]]
+
+
+def _create_health_source(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
+                          fids: list[int]) -> None:
     """_logs_brief: every non-blank line of the logs files, a few typed fields and `ok`.
 
     DuckDB's read_json with explicit columns is about twice as fast as extracting fields from
     text lines; with ignore_errors it yields an all-NULL row for an unreadable line, so one
-    scan gives both the counts and the skipped lines. No record, no line numbers.
+    scan gives both the counts and the skipped lines. No record, no line numbers. master.log
+    files are a separate branch so the master rule costs nothing on the other rows.
     """
-    if not fids:
+    branches = []
+    for label, chosen in (("direct", [i for i in fids if files[i].kind != "master"]),
+                          ("master", [i for i in fids if files[i].kind == "master"])):
+        if not chosen:
+            continue
+        con.execute(f"""
+SET VARIABLE lt_brief_{label} = (SELECT list(scan_path ORDER BY fid) FROM _files
+                                 WHERE list_contains($fids, fid))""", {"fids": chosen})
+        branches.append(f"""
+SELECT r.filename, '{label}' AS source_kind, r.container_id, r.component_name, r.level,
+       r.message, _lt_ts(r."timestamp") AS ts
+FROM read_json(getvariable('lt_brief_{label}'), format = 'newline_delimited',
+               ignore_errors = true, filename = true, maximum_object_size = 67108864,
+               columns = {{timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
+                          component_name: 'VARCHAR', message: 'VARCHAR'}}) AS r""")
+    if not branches:
         con.execute(
             "CREATE TEMP VIEW _logs_brief AS SELECT NULL::VARCHAR AS file, "
             "NULL::VARCHAR AS source_kind, NULL::VARCHAR AS container_id, "
@@ -557,37 +581,31 @@ def _create_health_source(con: duckdb.DuckDBPyConnection, fids: list[int]) -> No
             "false AS ok WHERE false"
         )
         return
-    # Per-file facts come from small MAP variables keyed by the scanned path: a per-row join
-    # with _files would cost more than the lookups, which only run where a record lacks a field.
-    con.execute("""
-SET VARIABLE lt_logs_scan = (SELECT list(scan_path ORDER BY fid) FROM _files
-                             WHERE list_contains($fids, fid))""", {"fids": fids})
-    for name, column in (("lt_brief_rel", "rel"), ("lt_brief_kind", "kind"),
-                         ("lt_brief_container", "container_hint"),
+    # Per-file facts come from small MAP variables keyed by the scanned path, looked up only
+    # where a record lacks the field: a per-row join with _files costs more.
+    for name, column in (("lt_brief_rel", "rel"), ("lt_brief_container", "container_hint"),
                          ("lt_brief_component", "component_hint")):
         con.execute(f"""
 SET VARIABLE {name} = (SELECT map(list(scan_path ORDER BY fid), list({column} ORDER BY fid))
                        FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
-    con.execute("""CREATE TEMP VIEW _logs_brief AS
-SELECT getvariable('lt_brief_rel')[r.filename] AS file,
-       getvariable('lt_brief_kind')[r.filename] AS source_kind,
-       coalesce(r.container_id, getvariable('lt_brief_container')[r.filename]) AS container_id,
-       coalesce(r.component_name, getvariable('lt_brief_component')[r.filename])
+    con.execute(f"""CREATE TEMP VIEW _logs_brief AS
+SELECT getvariable('lt_brief_rel')[b.filename] AS file,
+       b.source_kind,
+       coalesce(b.container_id, getvariable('lt_brief_container')[b.filename]) AS container_id,
+       coalesce(b.component_name, getvariable('lt_brief_component')[b.filename])
          AS component_name,
-       _lt_level(r.level) AS level, _lt_ts(r."timestamp") AS ts,
-       (r.level IS NOT NULL AND r.message IS NOT NULL AND _lt_ts(r."timestamp") IS NOT NULL)
-         AS ok
-FROM read_json(getvariable('lt_logs_scan'), format = 'newline_delimited',
-               ignore_errors = true, filename = true, maximum_object_size = 67108864,
-               columns = {timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
-                          component_name: 'VARCHAR', message: 'VARCHAR'}) AS r""")
+       _lt_level(b.level) AS level, b.ts,
+       (b.level IS NOT NULL AND b.message IS NOT NULL AND b.ts IS NOT NULL) AS ok
+FROM ({" UNION ALL ".join(branches)}) AS b""")
 
 
 def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> Tree:
+              progress: Callable[[int, int], None] | None = None, light: bool = False) -> Tree:
     """Open path (a tree root, any directory below it, or one file) as DuckDB views.
 
     progress, when given, is called as progress(done, total) while files are inspected.
+    light=True creates only _files and _logs_brief (what container-health reads): binding a
+    view per file of the tree costs more than that command's whole query on small trees.
     Nothing is ever written inside the tree: the connection is in-memory and any salvaged
     gzip content goes to a temporary directory elsewhere.
     """
@@ -604,14 +622,14 @@ def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
     files = discover(path, archived=archived)
     tmpdir = Path(tempfile.mkdtemp(prefix="logtool-"))
     try:
-        return _open(path, files, tmpdir, progress)
+        return _open(path, files, tmpdir, progress, light=light)
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
 
 
 def _open(path: Path, files: list[TreeFile], tmpdir: Path,
-          progress: Callable[[int, int], None] | None) -> Tree:
+          progress: Callable[[int, int], None] | None, *, light: bool = False) -> Tree:
     pre = Skipped()
     scan_paths: list[Path] = []
     partial: list[str | None] = []
@@ -631,11 +649,19 @@ def _open(path: Path, files: list[TreeFile], tmpdir: Path,
     )
     rows = _file_rows(files, scan_paths, partial)
     if rows:
-        con.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    for fid, scan in enumerate(scan_paths):
-        con.execute(f"SET VARIABLE lt_f{fid} = $p", {"p": str(scan)})
+        # One INSERT of zipped lists: executemany runs a statement per file.
+        columns = list(zip(*rows, strict=True))
+        names = [f"c{i}" for i in range(len(columns))]
+        con.execute(
+            "INSERT INTO _files SELECT " + ", ".join(f"unnest(${n})" for n in names),
+            dict(zip(names, (list(c) for c in columns), strict=True)),
+        )
+    con.execute("SET VARIABLE lt_files = $p::VARCHAR[]", {"p": [str(p) for p in scan_paths]})
     partial_fids = {i for i, p in enumerate(partial) if p is not None}
     direct = sorted({f.container_hint for f in files if f.kind == "logs" and f.container_hint})
     con.execute("SET VARIABLE lt_direct = $d::VARCHAR[]", {"d": direct})
+    if light:
+        _create_health_source(con, files, _logs_fids(files))
+        return Tree(con, path, files, tmpdir, pre, [])
     event_types = _create_views(con, files, partial_fids)
     return Tree(con, path, files, tmpdir, pre, event_types)

@@ -46,14 +46,15 @@ def parse_time(text: str | None, option: str) -> datetime | None:
 
 
 @contextmanager
-def opened(path: Path | None, archived: bool, cache: bool) -> Iterator[Tree]:
+def opened(path: Path | None, archived: bool, cache: bool, *, light: bool = False
+           ) -> Iterator[Tree]:
     """Open the tree (progress bar on a terminal while files are inspected), close it after."""
     from logtool.analyze.load import open_tree
     from logtool.cli import common
 
     root = path if path is not None else common.default_root()
     if not common.progress_enabled():
-        tree = open_tree(root, archived=archived, cache=cache)
+        tree = open_tree(root, archived=archived, cache=cache, light=light)
     else:
         from rich.progress import Progress
 
@@ -63,7 +64,7 @@ def opened(path: Path | None, archived: bool, cache: bool) -> Iterator[Tree]:
             def step(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            tree = open_tree(root, archived=archived, cache=cache, progress=step)
+            tree = open_tree(root, archived=archived, cache=cache, progress=step, light=light)
     try:
         yield tree
     finally:
@@ -87,7 +88,7 @@ def container_health(
 
     thresholds = Thresholds(degraded_rate, failing_rate, warning_rate, silent_after)
     thresholds.check()
-    with opened(path, archived, cache) as tree:
+    with opened(path, archived, cache, light=True) as tree:
         report = run(tree, thresholds)
     if not report.containers:
         raise NotFoundError("no container records found", hint=_skip_hint(report.skipped_lines))
