@@ -1,6 +1,7 @@
 -- Per tier: flow count and p50/p90/p99/max latency in ms (quantile_cont, linear interpolation)
 -- A flow without latency_ms is measured from its timestamp to the first record of the same
--- correlation id in the target container strictly after it.
+-- correlation id in the target container strictly after it. $derive = false skips that
+-- join (and its scan of every log file) when every flow carries latency_ms.
 WITH f AS (
     SELECT row_number() OVER () AS n, tier, source, target, correlation_id, ts, latency_ms
     FROM flows
@@ -11,7 +12,7 @@ derived AS (
     FROM f
     JOIN logs AS l
       ON l.correlation_id = f.correlation_id AND l.container_id = f.target AND l.ts > f.ts
-    WHERE f.latency_ms IS NULL
+    WHERE $derive AND f.latency_ms IS NULL
     GROUP BY f.n, f.ts
 ),
 lat AS (

@@ -1,5 +1,6 @@
 -- Per tier and route (source -> target): flow count and p50/p90/p99/max latency in ms
 -- Same measurement as tiers.sql: latency_ms, else publish -> first record in the target.
+-- $derive = false skips the join with logs when every flow carries latency_ms.
 WITH f AS (
     SELECT row_number() OVER () AS n, tier, source, target, correlation_id, ts, latency_ms
     FROM flows
@@ -10,7 +11,7 @@ derived AS (
     FROM f
     JOIN logs AS l
       ON l.correlation_id = f.correlation_id AND l.container_id = f.target AND l.ts > f.ts
-    WHERE f.latency_ms IS NULL
+    WHERE $derive AND f.latency_ms IS NULL
     GROUP BY f.n, f.ts
 ),
 lat AS (
