@@ -160,27 +160,30 @@ class ContainerLogger:
         elif bound:
             context = {**bound, **context}
         cid = CORRELATION_ID.get()
-        record = {
-            "timestamp": st.clock(),
-            "level": level,
-            "container_id": self._container_id,
-            "component_name": self._component,
-            "message": message,
-            # the four `in` tests inline save a call on the common, scope-less path
-            "event_scope": detect_scope(context) if context and (
-                "internal_scope" in context or "publish_tier" in context
-                or "event_flow" in context or "lifecycle_operation" in context
-            ) else SCOPE_COMPONENT_INTERNAL,
-            "correlation_id": cid,
-            "context": context,
-        }
-        st.submit(self._relpath, record, self._mirror if levelno >= _INFO else None)
+        now = st.clock()
+        # the four `in` tests inline save a call on the common, scope-less path
+        scope = detect_scope(context) if context and (
+            "internal_scope" in context or "publish_tier" in context
+            or "event_flow" in context or "lifecycle_operation" in context
+        ) else SCOPE_COMPONENT_INTERNAL
+        # A LogItem, not a dict: the writer builds the record (see Sink.submit_log).
+        st.submit_log((self._relpath, self._mirror if levelno >= _INFO else None, now, level,
+                       self._container_id, self._component, message, scope, cid, context))
         if cid is not None:
-            self._correlate(st, record, cid, levelno, context)
+            self._correlate(st, now, level, message, cid, levelno, context)
         if st.router is not None:
-            runtime.route("text", record)
+            runtime.route("text", {
+                "timestamp": now,
+                "level": level,
+                "container_id": self._container_id,
+                "component_name": self._component,
+                "message": message,
+                "event_scope": scope,
+                "correlation_id": cid,
+                "context": context,
+            })
 
-    def _correlate(self, st: Any, record: dict[str, Any], cid: str, levelno: int,
+    def _correlate(self, st: Any, now: float, level: str, message: Any, cid: str, levelno: int,
                    context: dict[str, Any]) -> None:
         topic = correlation_topic(cid, context)
         if levelno >= _ERROR and topic != "error":
@@ -193,13 +196,13 @@ class ContainerLogger:
             st.submit(
                 _correlation_relpath(self._base, name),
                 {
-                    "timestamp": record["timestamp"],
+                    "timestamp": now,
                     "correlation_id": cid,
                     "container_id": self._container_id,
                     "component_name": self._component,
-                    "message": record["message"],
+                    "message": message,
                     "topic": name,
-                    "level": record["level"],
+                    "level": level,
                     "context": context,
                 },
                 None,

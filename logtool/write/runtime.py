@@ -15,7 +15,7 @@ from logtool.contract import LEVEL_NUMBERS, LEVELS, escape_path_part, is_valid_p
 from logtool.errors import BadInputError
 
 if TYPE_CHECKING:
-    from logtool.write.sink import Sink
+    from logtool.write.sink import LogItem, Sink
 
 DEFAULT_ROOT: Final = "logs"
 ROOT_ENV: Final = "LOGTOOL_ROOT"
@@ -33,6 +33,7 @@ API_COUNTERS: Final = (
 )
 
 SubmitFn = Callable[[str, dict[str, Any], "str | None"], None]
+SubmitLogFn = Callable[["LogItem"], None]
 
 
 class Router(Protocol):
@@ -85,6 +86,7 @@ class _State:
         self.extra_sinks: dict[Path, Sink] = {}
         # The hot path calls state.submit directly: the sink's bound method once open.
         self.submit: SubmitFn = _lazy_submit
+        self.submit_log: SubmitLogFn = _lazy_submit_log  # ContainerLogger's records
         self.router: Router | None = None
         self.global_context: dict[str, Any] | None = None
         self.counters: dict[str, int] = dict.fromkeys(API_COUNTERS, 0)
@@ -136,6 +138,7 @@ def _open_sink() -> Sink:
     sink = Sink(st.resolved_root(), **st.sink_options)
     st.sink = sink
     st.submit = sink.submit
+    st.submit_log = sink.submit_log
     return sink
 
 
@@ -148,6 +151,17 @@ def _lazy_submit(relpath: str, record: dict[str, Any], mirror: str | None = None
     with st.lock:
         sink = st.sink if st.sink is not None else _open_sink()
     sink.submit(relpath, record, mirror)
+
+
+def _lazy_submit_log(item: LogItem) -> None:
+    """_lazy_submit for a ContainerLogger's LogItem."""
+    st = _STATE
+    if st.exited:
+        count("dropped_after_exit")
+        return
+    with st.lock:
+        sink = st.sink if st.sink is not None else _open_sink()
+    sink.submit_log(item)
 
 
 def current_sink() -> Sink:
@@ -340,6 +354,7 @@ def _close_sinks(timeout: float | None) -> None:
     st.sink = None
     st.extra_sinks = {}
     st.submit = _lazy_submit
+    st.submit_log = _lazy_submit_log
     for sink in sinks:
         try:
             sink.close(timeout)

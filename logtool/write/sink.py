@@ -42,8 +42,19 @@ class _Rotate(_Flush):
         self.relpath = relpath
 
 
+# What ContainerLogger hands to Sink.submit_log: relpath, mirror, then the LOG_FIELDS values
+# in their order (timestamp as epoch seconds, formatted by the writer).
+LogItem = tuple[str, "str | None", Any, str, str, str, Any, str, "str | None", dict[str, Any]]
+
+
+def log_record(item: LogItem) -> dict[str, Any]:
+    """The record dict of a LogItem, its timestamp as given (LOG_FIELDS order)."""
+    return dict(zip(contract.LOG_FIELDS, item[2:], strict=True))
+
+
 # Three-digit groups for the microseconds: two lookups beat a %06d format by 2x in the writer.
 _DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
+_DIGITS3Z = tuple(f"{i:03d}Z" for i in range(1000))  # the last group with the closing Z
 
 
 class _TimeFormatter:
@@ -69,13 +80,14 @@ class _TimeFormatter:
     def __call__(self, value: float) -> str:
         second, micro = divmod(int(value * 1_000_000 + 0.5), 1_000_000)
         prefix = self._prefix if second == self._second else self.prefix(second)
-        return prefix + _DIGITS3[micro // 1000] + _DIGITS3[micro % 1000] + "Z"
+        return prefix + _DIGITS3[micro // 1000] + _DIGITS3Z[micro % 1000]
 
 
 class Sink:
     """Accepts records from any thread (no I/O, no formatting) and writes them as JSON lines."""
 
     _taken: int  # records the writer has taken from the queue
+    _woken: bool
     _stalled_at: int
 
     def __init__(
@@ -126,7 +138,28 @@ class Sink:
         queue.append((relpath, record, mirror))
         if self._thread is None:
             self._start()
-        elif len(queue) >= self._batch_size and not self._wake.is_set():
+        elif len(queue) >= self._batch_size and not self._woken:
+            self._woken = True
+            self._wake.set()
+
+    def submit_log(self, item: LogItem) -> None:
+        """Queue one container-log record given as a LogItem tuple (the loggers' hot path).
+
+        The writer builds the record's dict itself: a tuple of plain values and an untracked
+        context dict is untracked by the garbage collector at its first pass, so a deep queue
+        of them costs the collector (and so the caller) nothing, and no copy is needed.
+        """
+        if self._closed:
+            self._count("dropped_closed")
+            return
+        queue = self._queue
+        if len(queue) >= self._queue_size and not self._wait_for_room():
+            return
+        queue.append(item)
+        if self._thread is None:
+            self._start()
+        elif len(queue) >= self._batch_size and not self._woken:
+            self._woken = True
             self._wake.set()
 
     def _wait_for_room(self) -> bool:
@@ -218,6 +251,8 @@ class Sink:
         """Queue, locks, counters and thread as a new process needs them (init and after fork)."""
         self._queue: collections.deque[Any] = collections.deque()
         self._wake = threading.Event()
+        # Set with _wake by submitters: a plain attribute read is cheaper than Event.is_set().
+        self._woken = False
         self._start_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -285,7 +320,10 @@ class Sink:
     def _run(self) -> None:
         while True:
             self._wake.wait(self._flush_interval)
+            # Clear before _woken: a submit in between sees _woken still set and skips the
+            # wake, which is fine because the drain below takes its record anyway.
             self._wake.clear()
+            self._woken = False
             try:
                 self._drain()
             except Exception as exc:  # noqa: BLE001 - the writer thread must survive anything
@@ -333,8 +371,11 @@ class Sink:
             item.done.set()
         self._write_batch(batch[start:])
 
-    def _write_batch(self, items: list[tuple[str, dict[str, Any], str | None]]) -> None:
-        """Serialize once per record, group lines per file (mirrors share the bytes), write."""
+    def _write_batch(self, items: list[Any]) -> None:
+        """Serialize once per record, group lines per file (mirrors share the bytes), write.
+
+        Items are (relpath, record, mirror) from submit() or LogItem tuples from submit_log().
+        """
         if not items:
             return
         self._taken += len(items)
@@ -343,42 +384,90 @@ class Sink:
         fallback = self._fallback
         times = self._times
         digits = _DIGITS3
+        digits_z = _DIGITS3Z
         # The writer's per-record cost lives in this loop: the time fields are unrolled and
         # the common one formatted inline (a call costs as much as the formatting itself).
         second, prefix = times.cached()
-        for relpath, record, mirror in items:
+        # Records mostly go to the file of the previous one: reuse its group without a lookup.
+        last_path: str | None = None
+        last_lines: list[bytes] = []
+        last_flags = bytearray()
+        last_mirror: str | None = None
+        mirror_lines: list[bytes] = []
+        mirror_flags = bytearray()
+        for item in items:
             try:
-                ts = record.get(_TS_FIELD)
-                rt = record.get(_RT_FIELD)
-                if type(ts) is float or type(rt) is float:
-                    record = record.copy()  # the caller's dict stays as it was
+                if len(item) == 3:
+                    relpath, record, mirror = item
+                    ts = record.get(_TS_FIELD)
+                    rt = record.get(_RT_FIELD)
+                    if type(ts) is float or type(rt) is float:
+                        record = record.copy()  # the caller's dict stays as it was
+                        if type(ts) is float:
+                            sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
+                            if sec != second:
+                                second, prefix = sec, times.prefix(sec)
+                            record[_TS_FIELD] = prefix + digits[micro // 1000] + digits_z[
+                                micro % 1000]
+                        if type(rt) is float:
+                            record[_RT_FIELD] = times(rt)
+                else:
+                    # A LogItem: the dict is built here, in LOG_FIELDS order.
+                    relpath, mirror, ts, level, cid, comp, message, scope, corr, context = item
                     if type(ts) is float:
                         sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
                         if sec != second:
                             second, prefix = sec, times.prefix(sec)
-                        record[_TS_FIELD] = (prefix + digits[micro // 1000]
-                                             + digits[micro % 1000] + "Z")
-                    if type(rt) is float:
-                        record[_RT_FIELD] = times(rt)
+                        ts = prefix + digits[micro // 1000] + digits_z[micro % 1000]
+                    record = {
+                        "timestamp": ts,
+                        "level": level,
+                        "container_id": cid,
+                        "component_name": comp,
+                        "message": message,
+                        "event_scope": scope,
+                        "correlation_id": corr,
+                        "context": context,
+                    }
                 line = dumps(record, default=fallback, option=_ORJSON_OPTS)
             except Exception as exc:  # noqa: BLE001 - never lose a record to its own content
+                if len(item) != 3:
+                    relpath, mirror = item[0], item[1]
+                    record = self._formatted_log_record(item)
                 line = self._minimal(record, exc)
-            group = groups.get(relpath)
-            if group is None:
-                group = groups[relpath] = ([], bytearray())
-            group[0].append(line)
-            group[1].append(1)
-            if mirror is not None:
-                group = groups.get(mirror)
+            if relpath is not last_path:
+                group = groups.get(relpath)
                 if group is None:
-                    group = groups[mirror] = ([], bytearray())
-                group[0].append(line)
-                group[1].append(0)
+                    group = groups[relpath] = ([], bytearray())
+                last_path = relpath
+                last_lines, last_flags = group
+            last_lines.append(line)
+            last_flags.append(1)
+            if mirror is not None:
+                if mirror is not last_mirror:
+                    group = groups.get(mirror)
+                    if group is None:
+                        group = groups[mirror] = ([], bytearray())
+                    last_mirror = mirror
+                    mirror_lines, mirror_flags = group
+                mirror_lines.append(line)
+                mirror_flags.append(0)
         for relpath, (lines, primary) in groups.items():
             try:
                 self._files.write(relpath, lines, primary)
             except Exception as exc:  # noqa: BLE001 - one bad file must not cost the others
                 self._files.lost(primary, exc, relpath)
+
+    def _formatted_log_record(self, item: LogItem) -> dict[str, Any]:
+        """A LogItem's dict with its time formatted when that works (for _minimal)."""
+        record = log_record(item)
+        ts = record[_TS_FIELD]
+        if type(ts) is float:
+            try:
+                record[_TS_FIELD] = self._times(ts)
+            except Exception:  # noqa: BLE001, S110 - an unformattable time stays a number
+                pass
+        return record
 
     def _fallback(self, value: Any) -> str:
         self._serialize_fallbacks += 1
