@@ -163,6 +163,36 @@ WHERE NOT ok
 GROUP BY file"""
 
 
+def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
+                     event_type: str | None = None) -> str:
+    """SELECT file, count, first line of the bad lines of the given files (fid, is partial).
+
+    DuckDB's read_json with the required fields as VARCHAR columns and ignore_errors gives
+    an all-NULL row for an unreadable line (malformed, not an object, invalid UTF-8), about
+    twice as fast as parsing text lines; the same required-field and timestamp rules as
+    normalize_sql decide the rest. Blank lines are not rows, so a line number after a blank
+    line is lower by the blank lines before it. Paths come from getvariable('lt_files').
+    """
+    required = REQUIRED[kind]
+    cols = ", ".join(f"{_quote(r)}: 'VARCHAR'" for r in required)
+    good = " AND ".join([*(f"{_quote(r)} IS NOT NULL" for r in required),
+                         '_lt_ts("timestamp") IS NOT NULL'])
+    branches = []
+    for fid, partial in files:
+        last = "line = max(line) OVER ()" if partial else "false"
+        branches.append(f"""
+SELECT {fid} AS fid, line, {last} AS partial, * EXCLUDE (line) FROM (
+  SELECT row_number() OVER () AS line, * FROM read_json(
+    getvariable('lt_files')[{fid + 1}], format = 'newline_delimited', ignore_errors = true,
+    maximum_object_size = 67108864, columns = {{{cols}}}))""")
+    del event_type  # one file list per event type is chosen by the caller
+    return f"""
+SELECT f.rel AS file, count(*) AS skipped, min(b.line) AS first_line
+FROM ({" UNION ALL ".join(branches)}) AS b JOIN _files AS f ON f.fid = b.fid
+WHERE b.partial OR NOT ({good})
+GROUP BY f.rel"""
+
+
 _MACROS = (
     # Timestamps with Z, an offset or none (seed engine time) all become UTC TIMESTAMP.
     # The contract's ...Z form casts straight to TIMESTAMP; only an explicit offset pays for
@@ -305,36 +335,23 @@ class Tree:
         return self.skipped_in()
 
     def _count_skipped(self, view: str) -> Skipped:
+        """Skipped lines of the files behind one view: one typed read_json scan per file."""
         out = Skipped()
         kind = "events" if view.startswith("events_") else view
         event_type = view.removeprefix("events_") if kind == "events" else None
+        files = self.con.execute(
+            "SELECT fid, partial IS NOT NULL FROM _files WHERE list_contains($kinds, kind) "
+            "AND ($etype IS NULL OR event_type = $etype) ORDER BY fid",
+            {"kinds": list(self.kinds_of(view)), "etype": event_type},
+        ).fetchall()
+        if not files:
+            return out
         rows = self.con.execute(
-            skipped_sql(kind, _quote("_src_" + view), event_type)).fetchall()
+            skipped_scan_sql(kind, [(int(f), bool(p)) for f, p in files], event_type)
+        ).fetchall()
         for rel, count, first in rows:
             out.add(rel, int(count), int(first), "malformed or incomplete record")
-        return out.merged(self._rejects(view))
-
-    def _rejects(self, view: str) -> Skipped:
-        """Lines the CSV reader refused (invalid UTF-8, oversized) in the files of a view."""
-        out = Skipped()
-        if not self._has_table("lt_rejects"):
-            return out
-        kinds = self.kinds_of(view)
-        event_type = view.removeprefix("events_") if view.startswith("events_") else None
-        rows = self.con.execute(
-            "SELECT f.rel, f.kind, f.event_type, count(DISTINCT e.line), min(e.line) "
-            "FROM lt_rejects e JOIN lt_reject_scans s USING (scan_id) "
-            "JOIN _files f ON f.scan_path = s.file_path GROUP BY ALL"
-        ).fetchall()
-        for rel, kind, etype, count, first in rows:
-            if kind in kinds and (event_type is None or etype == event_type):
-                out.add(rel, int(count), int(first), "invalid UTF-8 or oversized line")
         return out
-
-    def _has_table(self, name: str) -> bool:
-        return bool(self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $n", {"n": name}
-        ).fetchone()[0])  # type: ignore[index]
 
     def has_view(self, name: str) -> bool:
         """Whether a view of that name exists on the connection."""
