@@ -141,3 +141,30 @@ def test_bad_input_exits_2(tree: Path) -> None:
     result = runner.invoke(app, ["trace", "sig_1", str(tree / "missing")])
     assert result.exit_code == 2, result.output
     assert "no such file or directory" in result.stderr
+
+
+def test_trace_process_imports_neither_duckdb_nor_pydantic(tree: Path, tmp_path: Path) -> None:
+    """A `logtool trace --json` process (cached too) never imports duckdb, pyarrow, pydantic."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from logtool.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "heavy = [m for m in ('duckdb', 'pyarrow', 'pydantic') if m in sys.modules]\n"
+        "sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')\n"
+    )
+    env = {**os.environ, "LOGTOOL_CACHE_DIR": str(tmp_path / "cache")}
+    for extra in ([], ["--cache"], ["--cache"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, "trace", "sig_1", str(tree), "--json", *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        assert json.loads(proc.stdout)["records"] == 3, proc.stderr
+        assert "HEAVY=\n" in proc.stderr, proc.stderr
