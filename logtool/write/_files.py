@@ -70,9 +70,10 @@ class FileSet:
         self.last_error = f"{where}: {text}" if where else text
         self.last_error_time = time.time()
 
-    def lost(self, primary: bytearray, exc: BaseException, relpath: object) -> None:
-        """Count the records of a group that could not be written at all."""
-        self.dropped_write_errors += primary.count(1)
+    def lost(self, data: bytes | bytearray, primary: int, exc: BaseException,
+             relpath: object) -> None:
+        """Count the records of a buffer that could not be written at all."""
+        self.dropped_write_errors += data.count(b"\n") * primary
         self.note_error(exc, repr(relpath))
 
     def stats(self) -> dict[str, Any]:
@@ -185,15 +186,20 @@ class FileSet:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, relpath: str, lines: list[bytes], primary: bytearray) -> None:
-        """Append lines to relpath, rotating on the way; failures are counted, never raised."""
+    def write(self, relpath: str, data: bytes | bytearray, primary: int) -> None:
+        """Append whole lines to relpath, rotating on the way; failures are counted, never raised.
+
+        data is one or more lines, each ending in a newline (orjson escapes any inside a value).
+        primary is 1 when they are records of this file (counted as `written`), 0 for copies
+        (master.log mirror lines): `lines_written` counts both.
+        """
         handle = self._open(relpath)
         if handle is None:
-            self.dropped_write_errors += primary.count(1)
+            self.dropped_write_errors += data.count(b"\n") * primary
             return
         self._handles[relpath] = self._handles.pop(relpath)  # most recently used last
         start = 0
-        total = len(lines)
+        total = len(data)
         # Rotations in a row without a line written: a guard against a rename that never helps.
         futile = 0
         while start < total:
@@ -211,7 +217,7 @@ class FileSet:
                     continue
                 size = os.fstat(handle.fd).st_size
                 limit = self.max_bytes
-                if (limit is not None and size > 0 and size + len(lines[start]) > limit
+                if (limit is not None and size > 0 and size + _line_end(data, start) - start > limit
                         and futile < 8):
                     futile += 1
                     fcntl.flock(handle.fd, fcntl.LOCK_UN)
@@ -220,8 +226,8 @@ class FileSet:
                         break
                     handle = rotated
                     continue
-                end = _fit(lines, start, size, limit)
-                reached = self._append(handle, lines, start, end, primary)
+                end = _fit(data, start, size, limit)
+                reached = self._append(handle, data, start, end, primary)
                 start = reached
                 if reached < end:
                     break
@@ -236,12 +242,13 @@ class FileSet:
                     except OSError:
                         pass
         if start < total:
-            self.dropped_write_errors += primary[start:].count(1)
+            self.dropped_write_errors += data.count(b"\n", start) * primary
 
-    def _append(self, handle: _Handle, lines: list[bytes], start: int, end: int,
-                primary: bytearray) -> int:
-        """One os.write loop on the O_APPEND descriptor; returns the index after the last whole
-        line written (end unless the OS refused part of it, e.g. ENOSPC or EFBIG)."""
+    def _append(self, handle: _Handle, data: bytes | bytearray, start: int, end: int,
+                primary: int) -> int:
+        """One os.write loop on the O_APPEND descriptor for data[start:end]; returns the offset
+        after the last whole line written (end unless the OS refused part of it, e.g. ENOSPC or
+        EFBIG)."""
         try:
             if handle.needs_newline:
                 os.write(handle.fd, b"\n")
@@ -249,25 +256,25 @@ class FileSet:
         except OSError as exc:
             self.note_error(exc, handle.path)
             return start
-        data = b"".join(lines[start:end])
-        written = 0
+        written = start
         try:
             with memoryview(data) as view:
-                while written < len(data):
-                    written += os.write(handle.fd, view[written:])
+                while written < end:
+                    written += os.write(handle.fd, view[written:end])
         except OSError as exc:
             self.note_error(exc, handle.path)
-            reached = start + data.count(b"\n", 0, written)
-            if written:
+            reached = data.rfind(b"\n", start, written) + 1 or start
+            if written > start:
                 handle.needs_newline = data[written - 1] != 0x0A
-            self._count_written(primary, start, reached)
+            self._count_written(data, primary, start, reached)
             return reached
-        self._count_written(primary, start, end)
+        self._count_written(data, primary, start, end)
         return end
 
-    def _count_written(self, primary: bytearray, start: int, end: int) -> None:
-        self.lines_written += end - start
-        self.written += primary[start:end].count(1)
+    def _count_written(self, data: bytes | bytearray, primary: int, start: int, end: int) -> None:
+        lines = data.count(b"\n", start, end)
+        self.lines_written += lines
+        self.written += lines * primary
 
     def _same_file(self, handle: _Handle) -> bool:
         """Whether the path still names the file we hold (another process may have rotated it)."""
@@ -325,18 +332,21 @@ class FileSet:
             self._rotate_handle(opened)
 
 
-def _fit(lines: list[bytes], start: int, size: int, limit: int | None) -> int:
-    """End index of the longest run of lines from start that keeps the file within limit."""
-    if limit is None:
-        return len(lines)
+def _line_end(data: bytes | bytearray, start: int) -> int:
+    """The offset just after the line that starts at start (the data's end if unterminated)."""
+    newline = data.find(b"\n", start)
+    return len(data) if newline < 0 else newline + 1
+
+
+def _fit(data: bytes | bytearray, start: int, size: int, limit: int | None) -> int:
+    """End offset of the longest run of whole lines from start that keeps the file within
+    limit; at least one line, so that a line longer than the limit is still written."""
+    total = len(data)
+    if limit is None or total - start <= limit - size:
+        return total  # the common case: the whole buffer fits
     room = limit - size
-    if start == 0 and sum(map(len, lines)) <= room:
-        return len(lines)  # the common case: the whole batch fits
-    end = start
-    total = len(lines)
-    while end < total:
-        room -= len(lines[end])
-        if room < 0 and end > start:
-            break
-        end += 1
-    return end
+    if room > 0:
+        cut = data.rfind(b"\n", start, start + room)
+        if cut >= 0:
+            return cut + 1
+    return _line_end(data, start)

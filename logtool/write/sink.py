@@ -379,7 +379,10 @@ class Sink:
         if not items:
             return
         self._taken += len(items)
-        groups: dict[str, tuple[list[bytes], bytearray]] = {}
+        # Per file, runs of lines appended to one buffer each: kind 1 for the file's own
+        # records, 0 for mirror copies. Appending each line to its file's buffer at once
+        # (instead of keeping line objects until a join) keeps the batch's memory hot.
+        groups: dict[str, list[tuple[int, bytearray]]] = {}
         dumps = orjson.dumps
         fallback = self._fallback
         times = self._times
@@ -388,13 +391,14 @@ class Sink:
         # The writer's per-record cost lives in this loop: the time fields are unrolled and
         # the common one formatted inline (a call costs as much as the formatting itself).
         second, prefix = times.cached()
-        # Records mostly go to the file of the previous one: reuse its group without a lookup.
-        last_path: str | None = None
-        last_lines: list[bytes] = []
-        last_flags = bytearray()
-        last_mirror: str | None = None
-        mirror_lines: list[bytes] = []
-        mirror_flags = bytearray()
+        # Records mostly go to the file of the previous one (and its mirror): the current
+        # buffers are kept in locals and looked up again only when the path changes.
+        last_path: Any = _NO_PATH
+        last_mirror: Any = _NO_PATH
+        own = mirrored = bytearray()
+        # A file that is the records' own file and the mirror within one batch: look up
+        # every time from then on, so its buffer runs keep the order of the records.
+        shared = False
         for item in items:
             try:
                 if len(item) == 3:
@@ -436,27 +440,27 @@ class Sink:
                     record = self._formatted_log_record(item)
                 line = self._minimal(record, exc)
             if relpath is not last_path:
-                group = groups.get(relpath)
-                if group is None:
-                    group = groups[relpath] = ([], bytearray())
+                own = _buffer(groups, relpath, 1)
+                if relpath == last_mirror:
+                    shared = True
+                    last_mirror = _NO_PATH  # the mirror's run is no longer the file's last
                 last_path = relpath
-                last_lines, last_flags = group
-            last_lines.append(line)
-            last_flags.append(1)
+            own += line
             if mirror is not None:
                 if mirror is not last_mirror:
-                    group = groups.get(mirror)
-                    if group is None:
-                        group = groups[mirror] = ([], bytearray())
+                    mirrored = _buffer(groups, mirror, 0)
+                    if mirror == last_path:
+                        shared = True
                     last_mirror = mirror
-                    mirror_lines, mirror_flags = group
-                mirror_lines.append(line)
-                mirror_flags.append(0)
-        for relpath, (lines, primary) in groups.items():
-            try:
-                self._files.write(relpath, lines, primary)
-            except Exception as exc:  # noqa: BLE001 - one bad file must not cost the others
-                self._files.lost(primary, exc, relpath)
+                mirrored += line
+            if shared:
+                last_path = last_mirror = _NO_PATH
+        for relpath, runs in groups.items():
+            for primary, data in runs:
+                try:
+                    self._files.write(relpath, data, primary)
+                except Exception as exc:  # noqa: BLE001 - one bad file must not cost the others
+                    self._files.lost(data, primary, exc, relpath)
 
     def _formatted_log_record(self, item: LogItem) -> dict[str, Any]:
         """A LogItem's dict with its time formatted when that works (for _minimal)."""
@@ -490,6 +494,22 @@ class Sink:
             return orjson.dumps(keep, default=_safe_repr, option=_ORJSON_OPTS)
         except Exception:  # noqa: BLE001
             return b'{"serialize_error":"unrepresentable record"}\n'
+
+
+_NO_PATH: Any = object()  # no file yet: unlike None, never a relpath a caller passed
+
+
+def _buffer(groups: dict[str, list[tuple[int, bytearray]]], path: str,
+            primary: int) -> bytearray:
+    """The buffer the next line of path goes to: its last run when of the same kind."""
+    runs = groups.get(path)
+    if runs is None:
+        runs = groups[path] = []
+    elif runs[-1][0] == primary:
+        return runs[-1][1]
+    data = bytearray()
+    runs.append((primary, data))
+    return data
 
 
 def _check_options(**options: Any) -> None:

@@ -473,3 +473,35 @@ def test_bad_settings_are_refused_by_name(tmp_path: Path, options: dict[str, Any
     with pytest.raises(BadInputError, match="max_bytes"):
         s.set_max_bytes(-5)
     assert not (tmp_path / "logs").exists()
+
+
+def test_file_that_is_own_file_and_mirror_keeps_record_order(sink: Sink) -> None:
+    """Lines reach a file that is both a records' own file and a mirror in submission order."""
+    sink.submit("a.log", {"i": 0}, mirror="m.log")
+    sink.submit("m.log", {"i": 1})
+    sink.submit("a.log", {"i": 2}, mirror="m.log")
+    sink.submit("m.log", {"i": 3}, mirror="m.log")
+    sink.submit("b.log", {"i": 4}, mirror="m.log")
+    sink.submit("m.log", {"i": 5})
+    assert sink.flush()
+    assert [orjson.loads(x)["i"] for x in read_lines(sink.root / "m.log")] == [0, 1, 2, 3, 3, 4, 5]
+    st = sink.stats()
+    assert st["written"] == 6 and st["lines_written"] == 10
+
+
+def test_submit_log_items_become_log_records(sink: Sink) -> None:
+    """A LogItem is written as a LOG_FIELDS record, time as ISO, mirrored, minimal if refused."""
+    ctx = {"n": 1}
+    sink.submit_log(("c/x.log", "master.log", 1700000000.25, "INFO", "c", "x", "hi",
+                     "component_internal", None, ctx))
+    sink.submit_log(("c/x.log", None, 1700000000.5, "DEBUG", "c", "x", "big",
+                     "component_internal", "trade_1", {"n": 2**70}))
+    assert sink.flush()
+    first, second = (orjson.loads(x) for x in read_lines(sink.root / "c/x.log"))
+    assert list(first) == list(contract.LOG_FIELDS)
+    assert first["timestamp"] == "2023-11-14T22:13:20.250000Z" and first["context"] == ctx
+    assert read_lines(sink.root / "master.log") == read_lines(sink.root / "c/x.log")[:1]
+    assert second["timestamp"] == "2023-11-14T22:13:20.500000Z"
+    assert second["message"] == "big" and second["correlation_id"] == "trade_1"
+    assert str(2**70) in second["record_repr"] and "serialize_error" in second
+    assert ctx == {"n": 1}
