@@ -168,3 +168,24 @@ def test_trace_process_imports_neither_duckdb_nor_pydantic(tree: Path, tmp_path:
         )
         assert json.loads(proc.stdout)["records"] == 3, proc.stderr
         assert "HEAVY=\n" in proc.stderr, proc.stderr
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs"
+
+
+def test_trace_over_sample_logs_follows_a_trade_across_containers() -> None:
+    """A trade id of the committed sample tree crosses containers with known tiers."""
+    import re
+
+    text = "".join(p.read_text() for p in sorted((SAMPLE / "containers").glob("risk_*/*.log")))
+    cid = re.search(r'"correlation_id": ?"(trade_[^"]+)"', text)
+    assert cid is not None, "sample_logs has no trade ids in risk containers"
+    result = runner.invoke(app, ["trace", cid.group(1), str(SAMPLE), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["path"]) >= 2
+    assert all(h["tier"] in ("fast", "standard", "reliable", None) for h in data["hops"])
+    parts = sum(v["duration_ms"] for v in data["visits"]) + sum(
+        h["latency_ms"] for h in data["hops"]
+    )
+    assert data["total_ms"] == pytest.approx(parts, abs=0.01)
