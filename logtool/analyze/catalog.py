@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,12 @@ from logtool import contract
 from logtool.analyze import load
 from logtool.analyze.cache import _fingerprints, _stat, cache_dir
 from logtool.analyze.tree import TreeFile, discover
+from logtool.errors import LogtoolError
 
 CATALOG_VERSION = "1"
 _BRIEF = "_logs_brief"
 BATCH_BYTES = 128 * 1024 * 1024
+LOCK_WAIT_SECONDS = 120.0
 _HIDDEN = "ts, source_kind, file, line, record"
 
 
@@ -81,7 +84,7 @@ class Catalog:
         mode = " (READ_ONLY)" if read_only else ""
         for attempt in range(2):
             try:
-                con.execute(f"ATTACH {_sql_str(str(self.path))} AS cat{mode}")
+                _attach_waiting(con, f"ATTACH {_sql_str(str(self.path))} AS cat{mode}")
                 if read_only:
                     return
                 con.execute("CREATE TABLE IF NOT EXISTS cat.meta (key VARCHAR, value VARCHAR)")
@@ -98,6 +101,8 @@ class Catalog:
                     "CREATE TABLE IF NOT EXISTS cat.skips (rel VARCHAR, view VARCHAR, "
                     "count BIGINT, first_line BIGINT, reasons VARCHAR[])")
                 return
+            except CatalogBusyError:
+                raise
             except duckdb.Error:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("DETACH cat")
@@ -177,6 +182,31 @@ class Catalog:
             source, end = _slice(tf, start, st.size, tmpdir, len(work))
             work.append((tf, source, start, end, base, st))
         return stats, work
+
+
+class CatalogBusyError(LogtoolError):
+    """Another logtool process kept the catalog locked for too long."""
+
+
+def _attach_waiting(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Run an ATTACH, waiting while another process holds the catalog's file lock.
+
+    A lock conflict is not corruption: the catalog must not be deleted under its writer.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            con.execute(statement)
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() > deadline:
+                raise CatalogBusyError(
+                    "the --cache catalog is locked by another logtool process",
+                    hint="Try again when it finishes, or run without --cache.",
+                ) from None
+            time.sleep(0.2)
 
 
 def _batches(work: list[Work]) -> list[list[Work]]:

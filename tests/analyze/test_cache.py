@@ -337,3 +337,42 @@ def test_catalog_rewritten_file_and_partial_line(
         messages = [r[3] for r in views(tree)[0] if r[4] == "containers/a_1/main.log"]
         assert messages == ["rewritten"]
         assert tree.skipped.files["containers/a_1/main.log"].count == 1
+
+
+def test_catalog_locked_by_another_process_is_waited_for_not_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another process holds the catalog, a run waits for it and then reuses it."""
+    import subprocess
+    import sys
+
+    from logtool.analyze import catalog, load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    load.open_tree(root, cache=True).close()
+    db = catalog.Catalog(root).path
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+            "sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        import threading
+
+        release = threading.Timer(1.0, lambda: holder.communicate(""))
+        release.start()
+        with load.open_tree(root, cache=True) as tree:
+            assert tree.cache_stats["reused"] == 4
+        release.join()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
