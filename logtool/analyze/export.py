@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,11 +87,13 @@ def export(tree: Tree, table: str, fmt: str, out: Path, *, container: str | None
            correlation: str | None = None, level: str | None = None,
            since: datetime | None = None, until: datetime | None = None,
            partition_by: list[str] | None = None, params: Mapping[str, Any] | None = None,
-           overwrite: bool = False) -> ExportResult:
+           overwrite: bool = False, progress: Callable[[int], None] | None = None
+           ) -> ExportResult:
     """Write table (filtered) to out as CSV or Parquet; a temp name renamed at the end.
 
     partition_by (container, date) writes a hive-partitioned dataset directory instead of one
-    file. Nothing is left behind when writing fails.
+    file. Nothing is left behind when writing fails. progress, when given, is called with the
+    number of rows written so far after each batch.
     """
     if fmt not in FORMATS:
         raise BadInputError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -142,9 +144,9 @@ def export(tree: Tree, table: str, fmt: str, out: Path, *, container: str | None
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         if parts:
-            rows = _write_dataset(reader, tmp, fmt, [PARTITIONS[p] for p in parts])
+            rows = _write_dataset(reader, tmp, fmt, [PARTITIONS[p] for p in parts], progress)
         else:
-            rows = _write_file(reader, tmp, fmt)
+            rows = _write_file(reader, tmp, fmt, progress)
         if rows == 0:
             raise NotFoundError(f"no rows of {table} matched; nothing written")
         _replace(tmp, target)
@@ -172,7 +174,8 @@ def _arrow_safe(batch: Any) -> Any:
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _write_file(reader: Any, tmp: Path, fmt: str) -> int:
+def _write_file(reader: Any, tmp: Path, fmt: str,
+                progress: Callable[[int], None] | None) -> int:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -186,6 +189,8 @@ def _write_file(reader: Any, tmp: Path, fmt: str) -> int:
                           else pacsv.CSVWriter(str(tmp), batch.schema))
             writer.write_batch(batch)
             rows += batch.num_rows
+            if progress is not None:
+                progress(rows)
         if writer is None:
             schema = _arrow_safe_schema(reader.schema)
             writer = (pq.ParquetWriter(str(tmp), schema) if fmt == "parquet"
@@ -207,7 +212,8 @@ def _arrow_safe_schema(schema: Any) -> Any:
     ])
 
 
-def _write_dataset(reader: Any, tmp: Path, fmt: str, columns: list[str]) -> int:
+def _write_dataset(reader: Any, tmp: Path, fmt: str, columns: list[str],
+                   progress: Callable[[int], None] | None) -> int:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
@@ -218,6 +224,8 @@ def _write_dataset(reader: Any, tmp: Path, fmt: str, columns: list[str]) -> int:
         for raw in reader:
             batch = _arrow_safe(raw)
             counted["rows"] += batch.num_rows
+            if progress is not None:
+                progress(counted["rows"])
             yield batch
 
     ds.write_dataset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +71,25 @@ def opened(path: Path | None, archived: bool, cache: bool, *, light: bool = Fals
         tree.close()
 
 
+@contextmanager
+def _row_progress(label: str) -> Iterator[Callable[[int], None] | None]:
+    """A rows-so-far progress display on a terminal, else None."""
+    from logtool.cli import common
+
+    if not common.progress_enabled():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=common.err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def step(rows: int) -> None:
+            bar.update(task, completed=rows, description=f"{label}: {rows:,} rows")
+
+        yield step
+
+
 def container_health(
     path: PathArg = None,
     degraded_rate: Annotated[float, typer.Option(help="Error rate at which a container is degraded.")] = 0.01,  # noqa: E501
@@ -96,7 +115,8 @@ def container_health(
         common.print_json([c.to_json() for c in report.containers])
     else:
         render_analyze.health(report, common.out)
-    common.report_skipped(report.skipped_lines, report.skipped.detail())
+    detail = report.skipped.detail() or " (`logtool summary --json` lists files and lines)"
+    common.report_skipped(report.skipped_lines, detail)
 
 
 def tiers(
@@ -175,10 +195,10 @@ def export(
     parts = [p.strip() for p in partition_by.split(",") if p.strip()] if partition_by else []
     params = dict(parse_param(p) for p in param or [])
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    with opened(path, archived, cache) as tree:
+    with opened(path, archived, cache) as tree, _row_progress("Exporting") as step:
         result = run(tree, table, fmt.lower(), out, container=container, correlation=correlation,
                      level=level, since=start, until=end, partition_by=parts, params=params,
-                     overwrite=overwrite)
+                     overwrite=overwrite, progress=step)
     if json:
         common.print_json(result.to_json())
     common.err.print(f"Wrote {result.rows} row(s) of {result.table} to {result.path}")

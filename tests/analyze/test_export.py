@@ -19,11 +19,13 @@ def test_parquet_round_trip_has_the_same_rows(ctree: Path, tmp_path: Path) -> No
     """All 14 log records come back from the Parquet file with their values."""
     out = tmp_path / "out" / "logs.parquet"
     out.parent.mkdir()
+    seen: list[int] = []
     with open_tree(ctree) as tree:
-        result = export(tree, "logs", "parquet", out)
+        result = export(tree, "logs", "parquet", out, progress=seen.append)
         expected = sorted(tree.con.execute("SELECT file, line, message FROM logs").fetchall())
     table = pq.read_table(out)
     assert result.rows == table.num_rows == 14
+    assert seen and seen[-1] == 14
     got = sorted(zip(table["file"].to_pylist(), table["line"].to_pylist(),
                      table["message"].to_pylist(), strict=True))
     assert got == expected

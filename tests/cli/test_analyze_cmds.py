@@ -161,6 +161,29 @@ def test_skipped_lines_reported_on_stderr(btree: Path) -> None:
     assert "Skipped 8" in query.stderr
 
 
+def test_archived_only_with_the_flag(ctree: Path) -> None:
+    """The archived strat_1 record counts only with --archived."""
+    plain = json.loads(run("container-health", ctree, "--json").stdout)
+    with_archive = json.loads(run("container-health", ctree, "--json", "--archived").stdout)
+    records = {r["container_id"]: r["records"] for r in plain}
+    archived = {r["container_id"]: r["records"] for r in with_archive}
+    assert (records["strat_1"], archived["strat_1"]) == (5, 6)
+
+
+def test_cache_gives_the_same_answers(ctree: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --cache (catalog outside the tree) health, tiers and errors answer the same."""
+    monkeypatch.setenv("LOGTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    before = snapshot(ctree)
+    for command in ("container-health", "tiers", "errors", "summary"):
+        cold = run(command, ctree, "--json")
+        cached = run(command, ctree, "--json", "--cache")
+        again = run(command, ctree, "--json", "--cache")
+        assert cold.exit_code == cached.exit_code == again.exit_code == 0, cached.output
+        assert json.loads(cold.stdout) == json.loads(cached.stdout) == json.loads(again.stdout)
+    assert snapshot(ctree) == before
+
+
 def test_nonexistent_path_and_empty_tree(tmp_path: Path) -> None:
     """A missing path exits 2; a tree with no records exits 1."""
     missing = run("container-health", tmp_path / "missing")
