@@ -27,7 +27,7 @@ from typing import Any
 
 from logtool.analyze import scan
 from logtool.analyze.tree import TreeFile
-from logtool.errors import BadInputError
+from logtool.errors import BadInputError, LogtoolError
 
 CACHE_ENV = "LOGTOOL_CACHE_DIR"
 SCHEMA_VERSION = "1"
@@ -263,6 +263,16 @@ class TraceIndex:
                     raise sqlite3.DatabaseError(f"schema {row[0]} is not {SCHEMA_VERSION}")
                 con.execute("SELECT count(*) FROM files").fetchone()
                 return con
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    # Another logtool holds it: a lock is not corruption, never delete.
+                    raise LogtoolError(
+                        "the --cache trace index is locked by another logtool process",
+                        hint="Try again when it finishes, or run without --cache.",
+                    ) from None
+                if attempt:
+                    raise
+                self._remove()
             except sqlite3.DatabaseError:
                 if attempt:
                     raise
