@@ -7,6 +7,7 @@ import importlib
 import re
 import shutil
 import tempfile
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -286,6 +287,8 @@ class Tree:
         self.files = files
         self.event_types = event_types
         self._tmpdir = tmpdir
+        # An unclosed tree still removes its temporary directory when it is collected.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, tmpdir, True)
         self._pre_skipped = pre_skipped
         self._skipped: dict[str, Skipped] = {}
 
@@ -376,7 +379,7 @@ class Tree:
         """Close the connection and remove the temporary directory (outside the tree)."""
         with contextlib.suppress(duckdb.Error):
             self.con.close()
-        shutil.rmtree(self._tmpdir, ignore_errors=True)
+        self._cleanup()
 
     def __enter__(self) -> Tree:
         return self
