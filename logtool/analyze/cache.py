@@ -18,7 +18,6 @@ import hashlib
 import marshal
 import mmap
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +32,7 @@ CACHE_ENV = "LOGTOOL_CACHE_DIR"
 SCHEMA_VERSION = "1"
 BLOCK_BYTES = 256 * 1024
 _FINGERPRINT_BYTES = 4096
-# The id as written by JSON encoders: the value of a "correlation_id" key, up to its quote.
-_ID_RE = re.compile(rb'"correlation_id"[ \t]*:[ \t]*"([^"\n]*)"')
+_ID_RE = scan.ID_FIELD_RE
 # Indexing more than this many bytes is split across forked workers.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
@@ -120,7 +118,7 @@ def _ids_in(buf: bytes | mmap.mmap, start: int, end: int) -> set[bytes]:
     return set(_ID_RE.findall(buf, start, end))
 
 
-def _decode_id(raw: bytes) -> str | None:
+def decode_id(raw: bytes) -> str | None:
     """The id text of a captured JSON string body (escapes decoded), None if it is not valid."""
     if b"\\" not in raw:
         try:
@@ -367,7 +365,7 @@ class TraceIndex:
                 stats["bytes_indexed"] += max(0, end - task.start)
                 decoded = []
                 for raw, offset, length in rows:
-                    cid = _decode_id(raw)
+                    cid = decode_id(raw)
                     if cid is not None:
                         decoded.append((cid, file_id, offset, length))
                 self.con.executemany("INSERT INTO blocks VALUES (?, ?, ?, ?)", decoded)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import marshal
 import mmap
 import os
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+# The value of a "correlation_id" key as JSON encoders write it (body of the string, raw).
+ID_FIELD_RE = re.compile(rb'"correlation_id"[ \t]*:[ \t]*"([^"\n]*)"')
 # Below this many bytes a second process costs more (fork, pipe) than it saves.
 PARALLEL_MIN_BYTES = 64 * 1024 * 1024
 _GZ_CHUNK = 1 << 20

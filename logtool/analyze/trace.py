@@ -20,7 +20,8 @@ from logtool.errors import BadInputError, NotFoundError
 TRACE_KINDS = ("logs", "master", "flows", "correlations", "events")
 SUGGESTIONS = 5
 # A suggestion scan stops collecting lines of a file after this many (short prefixes match a lot).
-_SUGGEST_MAX_LINES = 20_000
+_SUGGEST_MAX_LINES = 2_000
+_SUGGEST_MAX_IDS = 20_000
 
 
 @dataclass
@@ -249,25 +250,26 @@ def suggest(correlation_id: str, files: Sequence[TreeFile], known: Sequence[str]
 
     if known is not None:
         return difflib.get_close_matches(correlation_id, list(known), n=SUGGESTIONS, cutoff=0.5)
+    from logtool.analyze.cache import decode_id
+
     tried: set[int] = set()
     for size in (max(4, len(correlation_id) * 2 // 3), max(3, len(correlation_id) // 3)):
         size = min(size, len(correlation_id))
         if size in tried:
             continue
         tried.add(size)
-        prefix = correlation_id[:size].encode("utf-8")
-        found = scan.find_lines(
-            files, [prefix], workers=workers, max_hits_per_file=_SUGGEST_MAX_LINES
-        )
+        prefix = correlation_id[:size]
+        # A quote before the prefix: only JSON strings that start with it.
+        found = scan.find_lines(files, [b'"' + prefix.encode("utf-8")], workers=workers,
+                                max_hits_per_file=_SUGGEST_MAX_LINES)
         ids: set[str] = set()
         for hit in found.hits:
-            try:
-                data = orjson.loads(hit.line)
-            except orjson.JSONDecodeError:
-                continue
-            cid = data.get("correlation_id") if isinstance(data, dict) else None
-            if isinstance(cid, str) and cid != correlation_id:
-                ids.add(cid)
+            for raw in scan.ID_FIELD_RE.findall(hit.line):
+                cid = decode_id(raw)
+                if cid is not None and cid != correlation_id and cid.startswith(prefix):
+                    ids.add(cid)
+                    if len(ids) >= _SUGGEST_MAX_IDS:
+                        break
         matches = difflib.get_close_matches(correlation_id, sorted(ids), n=SUGGESTIONS, cutoff=0.5)
         if matches:
             return matches
