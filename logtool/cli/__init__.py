@@ -37,7 +37,8 @@ class LogtoolGroup(TyperGroup):
         if command is not None:
             from logtool.cli import fast_params
 
-            fast_params.install([*command.params, command.get_help_option(ctx)])
+            help_option = command.get_help_option(ctx) if ctx is not None else None
+            fast_params.install([*command.params, help_option])
         return command
 
     def get_help_option(self, ctx: typer.Context) -> Any:  # type: ignore[override]
