@@ -70,10 +70,9 @@ class FileSet:
         self.last_error = f"{where}: {text}" if where else text
         self.last_error_time = time.time()
 
-    def lost(self, data: bytes | bytearray, primary: int, exc: BaseException,
-             relpath: object) -> None:
+    def lost(self, lines: int, primary: int, exc: BaseException, relpath: object) -> None:
         """Count the records of a buffer that could not be written at all."""
-        self.dropped_write_errors += data.count(b"\n") * primary
+        self.dropped_write_errors += lines * primary
         self.note_error(exc, repr(relpath))
 
     def stats(self) -> dict[str, Any]:
@@ -186,16 +185,16 @@ class FileSet:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, relpath: str, data: bytes | bytearray, primary: int) -> None:
+    def write(self, relpath: str, data: bytes | bytearray, lines: int, primary: int) -> None:
         """Append whole lines to relpath, rotating on the way; failures are counted, never raised.
 
-        data is one or more lines, each ending in a newline (orjson escapes any inside a value).
+        data is `lines` lines, each ending in a newline (orjson escapes any inside a value).
         primary is 1 when they are records of this file (counted as `written`), 0 for copies
         (master.log mirror lines): `lines_written` counts both.
         """
         handle = self._open(relpath)
         if handle is None:
-            self.dropped_write_errors += data.count(b"\n") * primary
+            self.dropped_write_errors += lines * primary
             return
         self._handles[relpath] = self._handles.pop(relpath)  # most recently used last
         start = 0
@@ -227,7 +226,9 @@ class FileSet:
                     handle = rotated
                     continue
                 end = _fit(data, start, size, limit)
-                reached = self._append(handle, data, start, end, primary)
+                # Lines are counted only when a part of data is written (rotation, errors).
+                count = lines if start == 0 and end == total else data.count(b"\n", start, end)
+                reached = self._append(handle, data, start, end, count, primary)
                 start = reached
                 if reached < end:
                     break
@@ -245,7 +246,7 @@ class FileSet:
             self.dropped_write_errors += data.count(b"\n", start) * primary
 
     def _append(self, handle: _Handle, data: bytes | bytearray, start: int, end: int,
-                primary: int) -> int:
+                lines: int, primary: int) -> int:
         """One os.write loop on the O_APPEND descriptor for data[start:end]; returns the offset
         after the last whole line written (end unless the OS refused part of it, e.g. ENOSPC or
         EFBIG)."""
@@ -266,13 +267,12 @@ class FileSet:
             reached = data.rfind(b"\n", start, written) + 1 or start
             if written > start:
                 handle.needs_newline = data[written - 1] != 0x0A
-            self._count_written(data, primary, start, reached)
+            self._count_written(data.count(b"\n", start, reached), primary)
             return reached
-        self._count_written(data, primary, start, end)
+        self._count_written(lines, primary)
         return end
 
-    def _count_written(self, data: bytes | bytearray, primary: int, start: int, end: int) -> None:
-        lines = data.count(b"\n", start, end)
+    def _count_written(self, lines: int, primary: int) -> None:
         self.lines_written += lines
         self.written += lines * primary
 

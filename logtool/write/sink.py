@@ -382,7 +382,7 @@ class Sink:
         # Per file, runs of lines appended to one buffer each: kind 1 for the file's own
         # records, 0 for mirror copies. Appending each line to its file's buffer at once
         # (instead of keeping line objects until a join) keeps the batch's memory hot.
-        groups: dict[str, list[tuple[int, bytearray]]] = {}
+        groups: dict[str, list[_Run]] = {}
         dumps = orjson.dumps
         fallback = self._fallback
         times = self._times
@@ -395,7 +395,11 @@ class Sink:
         # buffers are kept in locals and looked up again only when the path changes.
         last_path: Any = _NO_PATH
         last_mirror: Any = _NO_PATH
-        own = mirrored = bytearray()
+        # The current runs, their buffers and the lines added since the last switch (counted
+        # here: counting newlines in the buffers afterwards costs more than the loop).
+        own = mirrored = _Run(1)
+        own_data = mirrored_data = own.data
+        own_lines = mirrored_lines = 0
         # A file that is the records' own file and the mirror within one batch: look up
         # every time from then on, so its buffer runs keep the order of the records.
         shared = False
@@ -440,27 +444,37 @@ class Sink:
                     record = self._formatted_log_record(item)
                 line = self._minimal(record, exc)
             if relpath is not last_path:
-                own = _buffer(groups, relpath, 1)
+                own.lines += own_lines
+                own = _run_for(groups, relpath, 1)
+                own_data = own.data
+                own_lines = 0
                 if relpath == last_mirror:
                     shared = True
                     last_mirror = _NO_PATH  # the mirror's run is no longer the file's last
                 last_path = relpath
-            own += line
+            own_data += line
+            own_lines += 1
             if mirror is not None:
                 if mirror is not last_mirror:
-                    mirrored = _buffer(groups, mirror, 0)
+                    mirrored.lines += mirrored_lines
+                    mirrored = _run_for(groups, mirror, 0)
+                    mirrored_data = mirrored.data
+                    mirrored_lines = 0
                     if mirror == last_path:
                         shared = True
                     last_mirror = mirror
-                mirrored += line
+                mirrored_data += line
+                mirrored_lines += 1
             if shared:
                 last_path = last_mirror = _NO_PATH
+        own.lines += own_lines
+        mirrored.lines += mirrored_lines
         for relpath, runs in groups.items():
-            for primary, data in runs:
+            for run in runs:
                 try:
-                    self._files.write(relpath, data, primary)
+                    self._files.write(relpath, run.data, run.lines, run.primary)
                 except Exception as exc:  # noqa: BLE001 - one bad file must not cost the others
-                    self._files.lost(data, primary, exc, relpath)
+                    self._files.lost(run.lines, run.primary, exc, relpath)
 
     def _formatted_log_record(self, item: LogItem) -> dict[str, Any]:
         """A LogItem's dict with its time formatted when that works (for _minimal)."""
@@ -499,17 +513,27 @@ class Sink:
 _NO_PATH: Any = object()  # no file yet: unlike None, never a relpath a caller passed
 
 
-def _buffer(groups: dict[str, list[tuple[int, bytearray]]], path: str,
-            primary: int) -> bytearray:
-    """The buffer the next line of path goes to: its last run when of the same kind."""
+class _Run:
+    """Consecutive lines of one kind for one file within a batch: 1 own records, 0 mirror."""
+
+    __slots__ = ("data", "lines", "primary")
+
+    def __init__(self, primary: int) -> None:
+        self.primary = primary
+        self.data = bytearray()
+        self.lines = 0
+
+
+def _run_for(groups: dict[str, list[_Run]], path: str, primary: int) -> _Run:
+    """The run the next line of path goes to: the file's last run when of the same kind."""
     runs = groups.get(path)
     if runs is None:
         runs = groups[path] = []
-    elif runs[-1][0] == primary:
-        return runs[-1][1]
-    data = bytearray()
-    runs.append((primary, data))
-    return data
+    elif runs[-1].primary == primary:
+        return runs[-1]
+    run = _Run(primary)
+    runs.append(run)
+    return run
 
 
 def _check_options(**options: Any) -> None:
