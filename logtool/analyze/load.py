@@ -139,31 +139,6 @@ FROM (
 ) AS s"""
 
 
-def skipped_sql(kind: str, source: str, event_type: str | None = None) -> str:
-    """SELECT file, count, first line of the lines of source that are not good records.
-
-    Blank lines carry nothing and are not counted. Conditions sit inside one aggregate
-    FILTER so each line's JSON is parsed once.
-    """
-    _, checks, paths, _ = _parts(kind, event_type)
-    good = " AND ".join(c.replace("x[", "j[") for c in checks)
-    return f"""
-SELECT file, count(*) AS skipped, min(line) AS first_line
-FROM (
-  SELECT file, line,
-         CASE WHEN j IS NOT NULL AND {good} THEN true ELSE false END AS ok
-  FROM (
-    SELECT src.file, src.line, src.raw,
-           CASE WHEN NOT src.partial AND json_valid(src.raw)
-                THEN json_extract_string(src.raw, {paths}) END AS j
-    FROM {source} AS src
-    WHERE src.raw IS NOT NULL AND trim(src.raw) <> ''
-  ) AS v
-) AS c
-WHERE NOT ok
-GROUP BY file"""
-
-
 def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
                      event_type: str | None = None) -> str:
     """SELECT file, count, first line of the bad lines of the given files (fid, is partial).
@@ -495,8 +470,11 @@ def _empty_source() -> str:
     )
 
 
-def _source_sql_fast(fids: list[int], partial_fids: set[int]) -> str:
-    """Like _source_sql; only files with an unfinished tail pay for finding their last line."""
+def _source_sql(fids: list[int], partial_fids: set[int]) -> str:
+    """Raw lines (fid, line, raw, file facts, partial) of the given files, one scan per file.
+
+    Only files with an unfinished tail pay for finding their last line.
+    """
     if not fids:
         return _empty_source()
     branches = []
@@ -527,7 +505,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
 
     hidden = "ts, source_kind, file, line, record"
     for view, kinds in VIEW_KINDS.items():
-        src = _source_sql_fast(fids_of(kinds), partial_fids)
+        src = _source_sql(fids_of(kinds), partial_fids)
         con.execute(f"CREATE TEMP VIEW {_quote('_src_' + view)} AS SELECT * FROM {src}")
     log_cols = ", ".join(_quote(c) for c in contract.LOG_COLUMNS)
     # master.log repeats what containers write: its records count only for containers with no
@@ -548,7 +526,7 @@ WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), con
     base = ", ".join(_quote(c) for c in contract.EVENT_BASE_COLUMNS)
     unions = []
     for etype in event_types:
-        src = _source_sql_fast(fids_of(("events",), etype), partial_fids)
+        src = _source_sql(fids_of(("events",), etype), partial_fids)
         src_view = _quote(f"_src_events_{etype}")
         con.execute(f"CREATE TEMP VIEW {src_view} AS SELECT * FROM {src}")
         own = ", ".join(_quote(c) for c in _columns_for("events", etype))

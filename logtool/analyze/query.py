@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -127,8 +128,6 @@ def _views_used(tree: Tree, sql: str) -> list[str]:
 
 
 def _words(sql: str) -> list[str]:
-    import re
-
     return re.findall(r'"?[A-Za-z_][A-Za-z0-9_]*"?', sql)
 
 
