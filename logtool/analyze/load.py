@@ -41,12 +41,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 _HINTS = {"container_id": "container_hint", "component_name": "component_hint"}
 _IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TAIL_BYTES = 64 * 1024
-# Lines are read as one VARCHAR column: no quoting, a delimiter that cannot occur in JSON text,
-# so every line arrives untouched; invalid UTF-8 lands in the rejects table and is counted.
-_CSV_OPTIONS = (
-    "columns={'raw': 'VARCHAR'}, delim=chr(1), quote='', escape='', header=false, "
-    "auto_detect=false, max_line_size=67108864, store_rejects=true, "
-    "rejects_table='lt_rejects', rejects_scan='lt_reject_scans'"
+# Each line is read as one JSON value (records=false): an unreadable line (malformed,
+# invalid UTF-8) becomes a NULL row, so row numbers stay line numbers; blank lines are no rows.
+_LINE_OPTIONS = (
+    "format = 'newline_delimited', records = 'false', columns = {raw: 'JSON'}, "
+    "ignore_errors = true, maximum_object_size = 67108864"
 )
 
 
@@ -82,11 +81,11 @@ def raw_lines_sql(path_expr: str) -> str:
 
     path_expr is never user text: here it is getvariable('lt_files')[n], the paths having
     been bound as a parameter. Line numbers come from a streaming row_number() over the
-    order-preserving CSV scan.
+    order-preserving scan; raw is the line's JSON value, NULL when unreadable.
     """
     return (
         "SELECT row_number() OVER () AS line, raw FROM "
-        f"read_csv({path_expr}, {_CSV_OPTIONS})"
+        f"read_json({path_expr}, {_LINE_OPTIONS})"
     )
 
 
@@ -133,7 +132,7 @@ FROM (
            [CASE WHEN o.obj IS NOT NULL THEN json_extract_string(o.obj, {paths}) END],
            lambda x: x IS NOT NULL AND {good})) AS j
   FROM (
-    SELECT src.*, CASE WHEN NOT src.partial AND json_valid(src.raw) THEN src.raw END AS obj
+    SELECT src.*, CASE WHEN NOT src.partial THEN src.raw END AS obj
     FROM {source} AS src
   ) AS o
 ) AS s"""
@@ -464,7 +463,7 @@ def _file_rows(files: list[TreeFile], scan_paths: list[Path], partial: list[str 
 
 def _empty_source() -> str:
     return (
-        "(SELECT NULL::BIGINT AS fid, NULL::BIGINT AS line, NULL::VARCHAR AS raw, "
+        "(SELECT NULL::BIGINT AS fid, NULL::BIGINT AS line, NULL::JSON AS raw, "
         "NULL::VARCHAR AS file, NULL::VARCHAR AS source_kind, NULL::VARCHAR AS container_hint,"
         " NULL::VARCHAR AS component_hint, false AS partial WHERE false)"
     )
@@ -638,6 +637,8 @@ def _open(path: Path, files: list[TreeFile], tmpdir: Path,
             progress(n + 1, len(files))
     con = duckdb.connect(":memory:", config={"temp_directory": str(tmpdir / "duckdb")})
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws its own progress bar on stdout, which carries only data here.
+    con.execute("SET enable_progress_bar = false")
     for macro in _MACROS:
         con.execute(macro)
     con.execute(

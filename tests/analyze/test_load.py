@@ -142,12 +142,17 @@ def test_every_bad_input_case_is_skipped_and_counted(btree: Path, tmp_path: Path
     }
 
 
-def test_non_utf8_neighbours_keep_valid_text(btree: Path) -> None:
-    """The line after invalid bytes still decodes its valid UTF-8 (é)."""
+def test_non_utf8_neighbours_keep_valid_text_and_line_numbers(btree: Path) -> None:
+    """The line after invalid bytes still decodes its valid UTF-8 (é) and keeps its number."""
     with open_tree(btree) as tree:
-        messages = {r[0] for r in tree.con.execute(
-            "SELECT message FROM logs WHERE file = 'containers/bad_1/badutf.log'").fetchall()}
-    assert messages == {"good", "café"}
+        rows = tree.con.execute(
+            "SELECT line, message FROM logs WHERE file = 'containers/bad_1/badutf.log' "
+            "ORDER BY line").fetchall()
+        malformed = tree.con.execute(
+            "SELECT line FROM logs WHERE file = 'containers/bad_1/malformed.log' "
+            "ORDER BY line").fetchall()
+    assert rows == [(1, "good"), (3, "café")]
+    assert malformed == [(1,), (3,)]
 
 
 def test_complete_last_line_without_newline_is_partial(tmp_path: Path) -> None:
