@@ -505,3 +505,19 @@ def test_submit_log_items_become_log_records(sink: Sink) -> None:
     assert second["message"] == "big" and second["correlation_id"] == "trade_1"
     assert str(2**70) in second["record_repr"] and "serialize_error" in second
     assert ctx == {"n": 1}
+
+
+def test_non_string_keys_are_written_as_strings_and_fallbacks_counted_once(sink: Sink) -> None:
+    """Int, float and None keys become JSON strings; a repr fallback in that record counts once."""
+
+    class Thing:
+        def __repr__(self) -> str:
+            return "<Thing>"
+
+    sink.submit("a.log", {"context": {"obj": Thing(), 1: "one", 2.5: "x", None: "n"}})
+    sink.submit("a.log", {"context": {"plain": 1}})
+    assert sink.flush()
+    first, second = (orjson.loads(x) for x in read_lines(sink.root / "a.log"))
+    assert first["context"] == {"obj": "<Thing>", "1": "one", "2.5": "x", "null": "n"}
+    assert second == {"context": {"plain": 1}}
+    assert sink.stats()["serialize_fallbacks"] == 1
