@@ -53,9 +53,8 @@ class Summary:
 
 
 def summarize(tree: Tree) -> Summary:
-    """Counts over every view; skipped lines over every file."""
-    containers = {r["container_id"]: [c for c in r["components"] if c is not None]
-                  for r in named_rows(tree, "summary_containers") if r["container_id"]}
+    """Counts over every view (one pass each); skipped lines over every file."""
+    components: dict[str, set[str]] = {}
     by_kind: dict[str, int] = {}
     by_level: dict[str, int] = {}
     events: dict[str, int] = {}
@@ -69,6 +68,10 @@ def summarize(tree: Tree) -> Summary:
         by_kind[label] = by_kind.get(label, 0) + n
         if kind == "logs" and r["level"]:
             by_level[r["level"]] = by_level.get(r["level"], 0) + n
+        if kind == "logs" and r["container_id"]:
+            found = components.setdefault(r["container_id"], set())
+            if r["component_name"]:
+                found.add(r["component_name"])
         if kind == "events":
             events[sub] = events.get(sub, 0) + n
         if kind == "flows" and sub != "internal":
@@ -79,6 +82,7 @@ def summarize(tree: Tree) -> Summary:
             lasts.append(r["last"])
     disk = [{"kind": r["kind"], "archived": bool(r["archived"]), "files": int(r["files"]),
              "bytes": int(r["bytes"])} for r in named_rows(tree, "summary_disk")]
+    containers = {cid: sorted(comps) for cid, comps in sorted(components.items())}
     return Summary(
         containers=containers, records_by_kind=by_kind, records_by_level=by_level,
         events_by_type=events, first=min(firsts, default=None), last=max(lasts, default=None),
