@@ -197,3 +197,24 @@ def test_empty_tree_has_empty_views(tmp_path: Path) -> None:
         assert _count(tree, "SELECT count(*) FROM logs") == 0
         assert _count(tree, "SELECT count(*) FROM events") == 0
         assert tree.skipped.total == 0
+
+
+def test_unknown_event_type_and_rotated_events(tmp_path: Path) -> None:
+    """events/<new type>.jsonl gets its own view; a rotated .jsonl.gz joins its type's view."""
+    from fixtures import event
+
+    root = tmp_path / "t"
+    put(root / "events/hedge_rolls.jsonl", [event("10:00:00", "h1", roll_id="r1")])
+    put(root / "events/positions.20261121T000000.jsonl.gz",
+        [event("09:00:00", "p0", total_value_usd=1.0)], gz=True)
+    put(root / "events/positions.jsonl", [event("10:00:00", "p1", total_value_usd=2.0)])
+    with open_tree(root) as tree:
+        assert tree.con.execute(
+            "SELECT correlation_id, record->>'roll_id' FROM events_hedge_rolls").fetchall() == [
+            ("h1", "r1")]
+        assert tree.con.execute(
+            "SELECT total_value_usd FROM events_positions ORDER BY ts").fetchall() == [
+            (1.0,), (2.0,)]
+        assert dict(tree.con.execute(
+            "SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()) == {
+            "hedge_rolls": 1, "positions": 2}
