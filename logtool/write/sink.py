@@ -55,35 +55,40 @@ def log_record(item: LogItem) -> dict[str, Any]:
     return dict(zip(contract.LOG_FIELDS, item[2:], strict=True))
 
 
-# Three-digit groups for the microseconds: two lookups beat a %06d format by 2x in the writer.
+# Three-digit groups for the microseconds: lookups beat a %06d format by 2x in the writer.
 _DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
 _DIGITS3Z = tuple(f"{i:03d}Z" for i in range(1000))  # the last group with the closing Z
 
 
 class _TimeFormatter:
-    """Epoch seconds to ISO-8601 UTC with microseconds; caches the per-second prefix."""
+    """Epoch seconds to ISO-8601 UTC with microseconds; caches the current second's heads.
 
-    __slots__ = ("_prefix", "_second")
+    A head is 'YYYY-mm-ddTHH:MM:SS.mmm' for one millisecond of the cached second: a record's
+    time is then one lookup and one concatenation (the thousand heads cost ~50 us a second).
+    """
+
+    __slots__ = ("_heads", "_second")
 
     def __init__(self) -> None:
         self._second = -1
-        self._prefix = ""
+        self._heads: list[str] = []
 
-    def cached(self) -> tuple[int, str]:
-        """The second last formatted and its prefix ('YYYY-mm-ddTHH:MM:SS.')."""
-        return self._second, self._prefix
+    def cached(self) -> tuple[int, list[str]]:
+        """The second last formatted and its heads (indexed by millisecond)."""
+        return self._second, self._heads
 
-    def prefix(self, second: int) -> str:
-        """The prefix of a whole second (cached for the next call)."""
+    def heads(self, second: int) -> list[str]:
+        """The heads of a whole second (cached for the next call)."""
         if second != self._second:
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+            self._heads = [prefix + digits for digits in _DIGITS3]
             self._second = second
-        return self._prefix
+        return self._heads
 
     def __call__(self, value: float) -> str:
         second, micro = divmod(int(value * 1_000_000 + 0.5), 1_000_000)
-        prefix = self._prefix if second == self._second else self.prefix(second)
-        return prefix + _DIGITS3[micro // 1000] + _DIGITS3Z[micro % 1000]
+        heads = self._heads if second == self._second else self.heads(second)
+        return heads[micro // 1000] + _DIGITS3Z[micro % 1000]
 
 
 class Sink:
@@ -389,11 +394,10 @@ class Sink:
         dumps = orjson.dumps
         fallback = self._fallback
         times = self._times
-        digits = _DIGITS3
         digits_z = _DIGITS3Z
         # The writer's per-record cost lives in this loop: the time fields are unrolled and
         # the common one formatted inline (a call costs as much as the formatting itself).
-        second, prefix = times.cached()
+        second, heads = times.cached()
         # Records mostly go to the file of the previous one (and its mirror): the current
         # buffers are kept in locals and looked up again only when the path changes.
         last_path: Any = _NO_PATH
@@ -417,9 +421,8 @@ class Sink:
                         if type(ts) is float:
                             sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
                             if sec != second:
-                                second, prefix = sec, times.prefix(sec)
-                            record[_TS_FIELD] = prefix + digits[micro // 1000] + digits_z[
-                                micro % 1000]
+                                second, heads = sec, times.heads(sec)
+                            record[_TS_FIELD] = heads[micro // 1000] + digits_z[micro % 1000]
                         if type(rt) is float:
                             record[_RT_FIELD] = times(rt)
                 else:
@@ -428,8 +431,8 @@ class Sink:
                     if type(ts) is float:
                         sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
                         if sec != second:
-                            second, prefix = sec, times.prefix(sec)
-                        ts = prefix + digits[micro // 1000] + digits_z[micro % 1000]
+                            second, heads = sec, times.heads(sec)
+                        ts = heads[micro // 1000] + digits_z[micro % 1000]
                     record = {
                         "timestamp": ts,
                         "level": level,
