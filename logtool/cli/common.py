@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 ROOT_ENV = "LOGTOOL_ROOT"
+PIPED_WIDTH = 200
 
 # Data goes to stdout, messages and progress to stderr. The consoles are made on first use
 # (PEP 562) so that commands printing JSON never import rich (~50 ms per process).
@@ -31,11 +32,16 @@ def _console(name: str) -> Console:
     if name not in _consoles:
         from rich.console import Console
 
-        _consoles[name] = (
+        console = (
             Console(highlight=False, soft_wrap=True)
             if name == "out"
             else Console(stderr=True, highlight=False)
         )
+        # Piped tables would be squeezed into rich's 80-column default and cut to "stra…":
+        # a pipe or a file has room, so give it some unless COLUMNS says otherwise.
+        if name == "out" and not console.is_terminal and "COLUMNS" not in os.environ:
+            console.width = PIPED_WIDTH
+        _consoles[name] = console
     return _consoles[name]
 
 
