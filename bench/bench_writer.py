@@ -255,6 +255,27 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> str:
+    """Each engine's end-to-end rate over stdlib's and structlog's of the same round.
+
+    Engines of one round run back to back, so they meet about the same machine load; the
+    median of these ratios is steadier than the ratio of medians taken from different rounds.
+    """
+    lines = ["\nratios within each round (median, then every round):"]
+    for engine, rounds in runs.items():
+        if not engine.startswith("logtool"):
+            continue
+        parts = []
+        for base in ("stdlib", "structlog"):
+            if base in runs:
+                ratios = [r["e2e_s"] / b["e2e_s"] for r, b in zip(rounds, runs[base], strict=True)]
+                every = ", ".join(f"{x:.1f}" for x in ratios)
+                parts.append(f"vs {base} {statistics.median(ratios):.1f}x ({every})")
+        if parts:
+            lines.append(f"  {engine}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -269,6 +290,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.records, args.sample_every)))
         return
     engines = [e for e in args.only or ENGINES if available(e) or not skip(e)]
+    load_before = os.getloadavg()
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     # Rounds run every engine once, in turn, so a noisy moment hits all of them alike.
     for _ in range(args.repeat):
@@ -285,6 +307,12 @@ def main() -> None:
         ordered = sorted(runs[engine], key=lambda r: r["e2e_s"])
         results.append(ordered[len(ordered) // 2])
     print(table(results))
+    # Other jobs on the machine move every figure: say how busy it was.
+    print(f"\nload average (1/5/15 min): {' '.join(f'{x:.2f}' for x in load_before)} before, "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} after; {os.cpu_count()} CPUs; "
+          f"median of {args.repeat} round(s)")
+    if args.repeat > 1:
+        print(round_ratios(runs))
     queue = [r for r in results if "max_queue_depth" in r]
     for r in queue:
         print(f"\n{r['engine']}: max queue depth {r['max_queue_depth']} of {r['queue_size']}, "
