@@ -175,8 +175,8 @@ def looks_like_tree(root: Path) -> bool:
 # ---------------------------------------------------------------- walking
 
 
-def _walk(root: Path, top: str = "") -> Iterator[_File]:
-    """Regular files below root/top, never following or yielding symlinks."""
+def walk_files(root: Path, top: str = "") -> Iterator[tuple[str, os.stat_result]]:
+    """(relative path, lstat) of every regular file below root/top; symlinks never followed."""
     stack = [top]
     while stack:
         rel_dir = stack.pop()
@@ -193,7 +193,13 @@ def _walk(root: Path, top: str = "") -> Iterator[_File]:
             if stat.S_ISDIR(st.st_mode):
                 stack.append(rel)
             elif stat.S_ISREG(st.st_mode):
-                yield _File(rel, st.st_size, st.st_mtime)
+                yield rel, st
+
+
+def _walk(root: Path, top: str = "") -> Iterator[_File]:
+    """Regular files below root/top, never following or yielding symlinks."""
+    for rel, st in walk_files(root, top):
+        yield _File(rel, st.st_size, st.st_mtime)
 
 
 def is_log_file(name: str) -> bool:

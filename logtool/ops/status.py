@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import stat
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from logtool.contract import (
 )
 from logtool.errors import BadInputError
 from logtool.ops.config import LogtoolConfig
-from logtool.retention import GB, is_log_file, looks_like_tree
+from logtool.retention import GB, is_log_file, looks_like_tree, walk_files
 
 # The manager's system/ files (names kept in step with logtool.ops.manager).
 MANAGER_LOG = f"{SYSTEM_DIR}/log_manager.log"
@@ -35,27 +33,6 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """(relative path, lstat) of every regular file below root; symlinks are not followed."""
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        try:
-            entries = list(os.scandir(root / rel_dir if rel_dir else root))
-        except OSError:
-            continue
-        for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                stack.append(rel)
-            elif stat.S_ISREG(st.st_mode):
-                yield rel, st
-
-
 def tree_usage(root: str | os.PathLike[str], now: float | None = None) -> dict[str, Any]:
     """Disk facts of a tree: total and archived bytes, per-container files/bytes, oldest log."""
     base = Path(root)
@@ -63,7 +40,7 @@ def tree_usage(root: str | os.PathLike[str], now: float | None = None) -> dict[s
     total = archived_bytes = archived_files = files = 0
     containers: dict[str, dict[str, Any]] = {}
     oldest: tuple[float, str] | None = None
-    for rel, st in _files(base):
+    for rel, st in walk_files(base):
         total += st.st_size
         files += 1
         parts = rel.split("/")
