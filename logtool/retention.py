@@ -534,6 +534,21 @@ def _archive_one(base: Path, action: Action, policy: RetentionPolicy, now: float
     if final is None:
         result.errors.append(f"{action.path}: no free archive name")
         return
+    _publish(base, src, st, final, result, action, compress=compress, doing="archiving")
+
+
+def _publish(
+    base: Path,
+    src: Path,
+    st: os.stat_result,
+    final: Path,
+    result: PruneResult,
+    action: Action,
+    *,
+    compress: bool,
+    doing: str,
+) -> None:
+    """Write src's copy under a temp name, link it to final, then remove src: never a loss."""
     tmp = final.with_name(f"{final.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
         if compress:
@@ -542,7 +557,7 @@ def _archive_one(base: Path, action: Action, policy: RetentionPolicy, now: float
             _copy(src, tmp, st)
         after = os.lstat(src)
         if after.st_size != st.st_size or after.st_mtime != st.st_mtime:
-            result.skipped.append(f"{action.path}: modified while archiving")
+            result.skipped.append(f"{action.path}: modified while {doing}")
             return
         # link() refuses to replace an existing name, unlike rename().
         os.link(tmp, final)
@@ -686,18 +701,4 @@ def _compress_one(base: Path, action: Action, policy: RetentionPolicy, now: floa
         else:
             result.skipped.append(f"{action.path}: {final.name} exists")
         return
-    tmp = final.with_name(f"{final.name}.{os.getpid()}{TEMP_SUFFIX}")
-    try:
-        _write_gzip(src, tmp, st)
-        after = os.lstat(src)
-        if after.st_size != st.st_size or after.st_mtime != st.st_mtime:
-            result.skipped.append(f"{action.path}: modified while compressing")
-            return
-        os.link(tmp, final)
-        _fsync_dir(final.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _remove_source(src, st, result, action)
-    result.archived_to[action.path] = final.relative_to(base).as_posix()
-    result.bytes_freed += max(st.st_size - os.lstat(final).st_size, 0)
+    _publish(base, src, st, final, result, action, compress=True, doing="compressing")
