@@ -271,8 +271,9 @@ def round_ratios(runs: dict[str, list[dict[str, Any]]]) -> str:
                 ratios = [r["e2e_s"] / b["e2e_s"] for r, b in zip(rounds, runs[base], strict=True)]
                 every = ", ".join(f"{x:.1f}" for x in ratios)
                 parts.append(f"vs {base} {statistics.median(ratios):.1f}x ({every})")
-        if parts:
-            lines.append(f"  {engine}: " + "; ".join(parts))
+        callers = ", ".join(f"{r['p50_ns'] / 1000:.2f}/{r['p99_ns'] / 1000:.2f}" for r in rounds)
+        parts.append(f"caller p50/p99 µs by round {callers}")
+        lines.append(f"  {engine}: " + "; ".join(parts))
     return "\n".join(lines)
 
 
