@@ -1,21 +1,23 @@
 -- Per container: records, warnings, errors, components, first/last activity and skipped lines
--- Reads _logs_brief (one typed scan of the logs files); master.log lines count only for
--- containers without files of their own (the `logs` view's rule). Grouping by component
--- first keeps the distinct-component count a cheap second step over a few rows.
+-- Reads _health (the logs files' lines grouped by file, container, component and level, from
+-- one typed scan); master.log records count only for containers without files of their own
+-- (the `logs` view's rule); unreadable lines count as skipped wherever they are.
 WITH per_component AS (
     SELECT
         container_id,
         component_name,
-        count(*) FILTER (WHERE ok) AS records,
-        count(*) FILTER (WHERE ok AND level = 'WARNING') AS warnings,
-        count(*) FILTER (WHERE ok AND level IN ('ERROR', 'CRITICAL')) AS errors,
-        min(ts) FILTER (WHERE ok) AS first_activity,
-        max(ts) FILTER (WHERE ok) AS last_activity,
-        count(*) FILTER (WHERE NOT ok) AS skipped
-    FROM _logs_brief
-    WHERE NOT ok
-       OR source_kind <> 'master'
-       OR NOT list_contains(getvariable('lt_direct'), container_id)
+        coalesce(sum(records) FILTER (WHERE keep), 0) AS records,
+        coalesce(sum(records) FILTER (WHERE keep AND level = 'WARNING'), 0) AS warnings,
+        coalesce(sum(records) FILTER (WHERE keep AND level IN ('ERROR', 'CRITICAL')), 0)
+            AS errors,
+        min(first_ts) FILTER (WHERE keep) AS first_activity,
+        max(last_ts) FILTER (WHERE keep) AS last_activity,
+        sum(bad) AS skipped
+    FROM (
+        SELECT *, source_kind <> 'master'
+                  OR NOT list_contains(getvariable('lt_direct'), container_id) AS keep
+        FROM _health
+    )
     GROUP BY container_id, component_name
 )
 SELECT

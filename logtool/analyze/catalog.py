@@ -3,7 +3,7 @@
 `catalog.duckdb` (in the tree's cache directory, see cache.cache_dir) holds, per file of the
 tree, the rows load.py's views produce: logs (before the master.log rule, which depends on the
 whole file set and is applied when the catalog is opened), flows, correlations, metrics,
-events_<type>, the light _logs_brief, and the skipped-line counts. Files are checked like the
+events_<type>, the grouped _health rows, and the skipped-line counts. Files are checked like the
 trace index does (size, mtime_ns, inode, device, fingerprints): unchanged files cost nothing,
 files that only grew are parsed from the stored offset (their complete new lines, copied to a
 temporary file outside the tree), anything else is parsed again. After the refresh the
@@ -31,8 +31,8 @@ from logtool.analyze.cache import _fingerprints, _stat, cache_dir
 from logtool.analyze.tree import TreeFile, discover
 from logtool.errors import LogtoolError
 
-CATALOG_VERSION = "1"
-_BRIEF = "_logs_brief"
+CATALOG_VERSION = "2"
+_BRIEF = "_health"
 BATCH_BYTES = 128 * 1024 * 1024
 LOCK_WAIT_SECONDS = 120.0
 _HIDDEN = "ts, source_kind, file, line, record"
@@ -58,7 +58,7 @@ def _table_sources(tree: load.Tree) -> dict[str, str]:
         "t_flows": "SELECT * FROM flows",
         "t_correlations": "SELECT * FROM correlations",
         "t_metrics": "SELECT * FROM metrics",
-        "t_brief": f"SELECT * FROM {_BRIEF}",
+        "t_health": f"SELECT * FROM {_BRIEF}",
     }
     for etype in tree.event_types:
         sources[f"t_events_{etype}"] = f"SELECT * FROM {_q('events_' + etype)}"
@@ -270,7 +270,7 @@ def _write_rows(sub: load.Tree, work: list[Work], known: set[str]) -> None:
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'cat' "
             "AND table_name = $t ORDER BY column_index", {"t": table}).fetchall()]
         shifted = ", ".join(
-            "v.line + coalesce(b.base, 0)" if c == "line" and table != "t_brief" else f"v.{_q(c)}"
+            "v.line + coalesce(b.base, 0)" if c == "line" and table != "t_health" else f"v.{_q(c)}"
             for c in cols)
         sub.con.execute(
             f"INSERT INTO cat.{_q(table)} SELECT {shifted} FROM ({select}) AS v "
@@ -374,7 +374,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile]) -> list
         "OR NOT list_contains(getvariable('lt_direct'), container_id)")
     for view in ("flows", "correlations", "metrics"):
         con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_' + view)}")
-    con.execute(f"CREATE TEMP VIEW {_BRIEF} AS SELECT * FROM cat.t_brief")
+    con.execute(f"CREATE TEMP VIEW {_BRIEF} AS SELECT * FROM cat.t_health")
     event_types = sorted(
         r[0].removeprefix("t_events_") for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'cat' "

@@ -548,52 +548,64 @@ def _logs_fids(files: list[TreeFile]) -> list[int]:
 
 def _create_health_source(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
                           fids: list[int]) -> None:
-    """_logs_brief: every non-blank line of the logs files, a few typed fields and `ok`.
+    """_health: the logs files' lines grouped by file, container, component and level.
 
-    DuckDB's read_json with explicit columns is about twice as fast as extracting fields from
-    text lines; with ignore_errors it yields an all-NULL row for an unreadable line, so one
-    scan gives both the counts and the skipped lines. No record, no line numbers. master.log
-    files are a separate branch so the master rule costs nothing on the other rows.
+    One read_json scan over every logs file (master.log included) with only the fields
+    container-health needs as explicit VARCHAR columns: about as fast as DuckDB reads JSON,
+    and with ignore_errors an unreadable line is an all-NULL row, so the same scan counts
+    the skipped lines (`bad`). Grouping on the raw values first keeps the per-row work to
+    one timestamp cast; the path hints, the level spelling and the master.log rule are
+    applied afterwards to a few hundred groups instead of every line.
     """
-    branches = []
-    for label, chosen in (("direct", [i for i in fids if files[i].kind != "master"]),
-                          ("master", [i for i in fids if files[i].kind == "master"])):
-        if not chosen:
-            continue
-        con.execute(f"""
-SET VARIABLE lt_brief_{label} = (SELECT list(scan_path ORDER BY fid) FROM _files
-                                 WHERE list_contains($fids, fid))""", {"fids": chosen})
-        branches.append(f"""
-SELECT r.filename, '{label}' AS source_kind, r.container_id, r.component_name, r.level,
-       r.message, _lt_ts(r."timestamp") AS ts
-FROM read_json(getvariable('lt_brief_{label}'), format = 'newline_delimited',
-               ignore_errors = true, filename = true, maximum_object_size = 67108864,
-               columns = {{timestamp: 'VARCHAR', level: 'VARCHAR', container_id: 'VARCHAR',
-                          component_name: 'VARCHAR', message: 'VARCHAR'}}) AS r""")
-    if not branches:
+    set_health_files(con, fids)
+    if not fids:
         con.execute(
-            "CREATE TEMP VIEW _logs_brief AS SELECT NULL::VARCHAR AS file, "
+            "CREATE TEMP VIEW _health AS SELECT NULL::VARCHAR AS file, "
             "NULL::VARCHAR AS source_kind, NULL::VARCHAR AS container_id, "
-            "NULL::VARCHAR AS component_name, NULL::VARCHAR AS level, NULL::TIMESTAMP AS ts, "
-            "false AS ok WHERE false"
-        )
+            "NULL::VARCHAR AS component_name, NULL::VARCHAR AS level, 0::BIGINT AS records, "
+            "NULL::TIMESTAMP AS first_ts, NULL::TIMESTAMP AS last_ts, 0::BIGINT AS bad "
+            "WHERE false")
         return
-    # Per-file facts come from small MAP variables keyed by the scanned path, looked up only
-    # where a record lacks the field: a per-row join with _files costs more.
-    for name, column in (("lt_brief_rel", "rel"), ("lt_brief_container", "container_hint"),
-                         ("lt_brief_component", "component_hint")):
-        con.execute(f"""
-SET VARIABLE {name} = (SELECT map(list(scan_path ORDER BY fid), list({column} ORDER BY fid))
-                       FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
-    con.execute(f"""CREATE TEMP VIEW _logs_brief AS
-SELECT getvariable('lt_brief_rel')[b.filename] AS file,
-       b.source_kind,
-       coalesce(b.container_id, getvariable('lt_brief_container')[b.filename]) AS container_id,
-       coalesce(b.component_name, getvariable('lt_brief_component')[b.filename])
-         AS component_name,
-       _lt_level(b.level) AS level, b.ts,
-       (b.level IS NOT NULL AND b.message IS NOT NULL AND b.ts IS NOT NULL) AS ok
-FROM ({" UNION ALL ".join(branches)}) AS b""")
+    con.execute(f"CREATE TEMP VIEW _health AS {health_groups_sql()}")
+
+
+def set_health_files(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
+    """Variables naming the files health_groups_sql scans and their facts (by scanned path).
+
+    Per-file facts are MAP lookups on the grouped rows: a join with _files on the path
+    is pushed into the scan as a filename filter and leaves it single-threaded.
+    """
+    con.execute("SET VARIABLE lt_health_paths = (SELECT coalesce(list(scan_path ORDER BY fid), "
+                "[]) FROM _files WHERE list_contains($fids, fid))", {"fids": fids})
+    con.execute("""SET VARIABLE lt_health_facts = (
+  SELECT map(list(scan_path), list({'rel': rel, 'kind': kind, 'container': container_hint,
+                                    'component': component_hint}))
+  FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
+
+
+def health_groups_sql() -> str:
+    """SELECT of the _health groups of the files listed in getvariable('lt_health_paths')."""
+    return """
+SELECT f.rel AS file, CASE WHEN f.kind = 'master' THEN 'master' ELSE 'direct' END AS source_kind,
+       coalesce(g.container_id, f.container) AS container_id,
+       coalesce(g.component_name, f.component) AS component_name,
+       _lt_level(g.level) AS level, g.records, g.first_ts, g.last_ts, g.bad
+FROM (SELECT *, getvariable('lt_health_facts')[filename] AS f FROM (
+  SELECT filename, container_id, component_name, level,
+         count(*) FILTER (WHERE ok) AS records, min(ts) FILTER (WHERE ok) AS first_ts,
+         max(ts) FILTER (WHERE ok) AS last_ts, count(*) FILTER (WHERE NOT ok) AS bad
+  FROM (
+    SELECT filename, container_id, component_name, level, ts,
+           (level IS NOT NULL AND message IS NOT NULL AND ts IS NOT NULL) AS ok
+    FROM (
+      SELECT *, _lt_ts("timestamp") AS ts
+      FROM read_json(getvariable('lt_health_paths'), format = 'newline_delimited',
+                     ignore_errors = true, filename = true, maximum_object_size = 16777216,
+                     columns = {timestamp: 'VARCHAR', level: 'VARCHAR',
+                                container_id: 'VARCHAR', component_name: 'VARCHAR',
+                                message: 'VARCHAR'})))
+  GROUP BY ALL
+)) AS g"""
 
 
 def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
@@ -601,7 +613,7 @@ def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
     """Open path (a tree root, any directory below it, or one file) as DuckDB views.
 
     progress, when given, is called as progress(done, total) while files are inspected.
-    light=True creates only _files and _logs_brief (what container-health reads): binding a
+    light=True creates only _files and _health (what container-health reads): binding a
     view per file of the tree costs more than that command's whole query on small trees.
     Nothing is ever written inside the tree: the connection is in-memory and any salvaged
     gzip content goes to a temporary directory elsewhere.
