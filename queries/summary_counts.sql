@@ -14,3 +14,5 @@ FROM metrics GROUP BY ALL
 UNION ALL
 SELECT 'events', event_type, NULL, NULL, NULL, count(*), min(ts), max(ts)
 FROM events GROUP BY ALL
+ORDER BY kind, sub NULLS FIRST, level NULLS FIRST, container_id NULLS FIRST,
+         component_name NULLS FIRST

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from logtool import contract
 from logtool.analyze.load import Skipped, Tree
 from logtool.analyze.query import named_rows
 
@@ -83,6 +84,10 @@ def summarize(tree: Tree) -> Summary:
     disk = [{"kind": r["kind"], "archived": bool(r["archived"]), "files": int(r["files"]),
              "bytes": int(r["bytes"])} for r in named_rows(tree, "summary_disk")]
     containers = {cid: sorted(comps) for cid, comps in sorted(components.items())}
+    # Levels in severity order (unknown spellings after, alphabetically): a stable output.
+    rank = {level: n for n, level in enumerate(contract.LEVELS)}
+    by_level = dict(sorted(by_level.items(),
+                           key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
     return Summary(
         containers=containers, records_by_kind=by_kind, records_by_level=by_level,
         events_by_type=events, first=min(firsts, default=None), last=max(lasts, default=None),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
+from logtool import queries
 from logtool.analyze.load import open_tree
 from logtool.analyze.summary import summarize
 
@@ -18,6 +20,7 @@ def test_summary_by_hand(ctree: Path) -> None:
     assert s.records_by_kind == {"logs": 12, "master": 1, "system": 1, "flows": 8,
                                  "correlations": 1, "metrics": 1, "events": 13}
     assert s.records_by_level == {"INFO": 10, "WARNING": 1, "ERROR": 2, "CRITICAL": 1}
+    assert list(s.records_by_level) == ["INFO", "WARNING", "ERROR", "CRITICAL"]  # by severity
     assert s.events_by_type == {"operation_executions": 3, "system_errors": 3, "positions": 3,
                                 "tight_loop": 2, "reconciliation": 2}
     assert s.first == dt.datetime(2026, 11, 21, 9, 50)
@@ -35,3 +38,17 @@ def test_summary_counts_skipped(btree: Path) -> None:
         s = summarize(tree)
     assert s.skipped.total == 8
     assert s.to_json()["skipped"]["files"]["containers/bad_1/missing.log"]["count"] == 3
+
+
+def test_summary_order_is_stable(ctree: Path) -> None:
+    """Two runs print the same JSON text, key order included (the counts query is ordered)."""
+    texts = []
+    for _ in range(2):
+        with open_tree(ctree) as tree:
+            texts.append(json.dumps(summarize(tree).to_json(), default=str))
+    assert texts[0] == texts[1]
+    with open_tree(ctree) as tree:
+        rows = tree.con.execute(
+            "SELECT kind FROM (" + queries.load("summary_counts") + ")").fetchall()
+    kinds = [r[0] for r in rows]
+    assert kinds == sorted(kinds)
