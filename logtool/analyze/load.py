@@ -41,11 +41,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 _HINTS = {"container_id": "container_hint", "component_name": "component_hint"}
 _IDENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TAIL_BYTES = 64 * 1024
+# DuckDB's JSON reader allocates read buffers of twice this per open scan; at 64 MiB a scan asked
+# for 128 MiB blocks and a tree of many files ran out of memory under a memory limit. 16 MiB
+# (DuckDB's default) still reads longer lines (the buffer grows for them).
+MAX_OBJECT = 16 * 1024 * 1024
 # Each line is read as one JSON value (records=false): an unreadable line (malformed,
 # invalid UTF-8) becomes a NULL row, so row numbers stay line numbers; blank lines are no rows.
 _LINE_OPTIONS = (
     "format = 'newline_delimited', records = 'false', columns = {raw: 'JSON'}, "
-    "ignore_errors = true, maximum_object_size = 67108864"
+    f"ignore_errors = true, maximum_object_size = {MAX_OBJECT}"
 )
 
 
@@ -159,7 +163,7 @@ def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
 SELECT {fid} AS fid, line, {last} AS partial, * EXCLUDE (line) FROM (
   SELECT row_number() OVER () AS line, * FROM read_json(
     getvariable('lt_files')[{fid + 1}], format = 'newline_delimited', ignore_errors = true,
-    maximum_object_size = 67108864, columns = {{{cols}}}))""")
+    maximum_object_size = {MAX_OBJECT}, columns = {{{cols}}}))""")
     del event_type  # one file list per event type is chosen by the caller
     return f"""
 SELECT f.rel AS file, count(*) AS skipped, min(b.line) AS first_line
@@ -585,7 +589,7 @@ def set_health_files(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
 
 def health_groups_sql() -> str:
     """SELECT of the _health groups of the files listed in getvariable('lt_health_paths')."""
-    return """
+    return f"""
 SELECT f.rel AS file, CASE WHEN f.kind = 'master' THEN 'master' ELSE 'direct' END AS source_kind,
        coalesce(g.container_id, f.container) AS container_id,
        coalesce(g.component_name, f.component) AS component_name,
@@ -600,10 +604,10 @@ FROM (SELECT *, getvariable('lt_health_facts')[filename] AS f FROM (
     FROM (
       SELECT *, _lt_ts("timestamp") AS ts
       FROM read_json(getvariable('lt_health_paths'), format = 'newline_delimited',
-                     ignore_errors = true, filename = true, maximum_object_size = 16777216,
-                     columns = {timestamp: 'VARCHAR', level: 'VARCHAR',
+                     ignore_errors = true, filename = true, maximum_object_size = {MAX_OBJECT},
+                     columns = {{timestamp: 'VARCHAR', level: 'VARCHAR',
                                 container_id: 'VARCHAR', component_name: 'VARCHAR',
-                                message: 'VARCHAR'})))
+                                message: 'VARCHAR'}})))
   GROUP BY ALL
 )) AS g"""
 

@@ -218,3 +218,26 @@ def test_unknown_event_type_and_rotated_events(tmp_path: Path) -> None:
         assert dict(tree.con.execute(
             "SELECT event_type, count(*) FROM events GROUP BY 1").fetchall()) == {
             "hedge_rolls": 1, "positions": 2}
+
+
+def test_views_read_under_a_small_memory_limit(tmp_path: Path) -> None:
+    """Scans ask DuckDB for modest buffers: twenty files read within a 256 MB memory limit."""
+    root = tmp_path / "t"
+    for n in range(20):
+        put(root / f"containers/c_{n}/main.log",
+            [log(f"10:00:{s:02d}", "INFO", f"c_{n}", "main", "m") for s in range(3)])
+    with open_tree(root) as tree:
+        tree.con.execute("SET memory_limit = '256MB'")
+        assert _count(tree, "SELECT count(*) FROM logs") == 60
+        assert _count(tree, "SELECT sum(records) FROM _health") == 60
+
+
+def test_a_line_longer_than_the_object_size_still_reads(tmp_path: Path) -> None:
+    """A record of 17 MiB (over the reader's 16 MiB object size) is a record, not skipped."""
+    root = tmp_path / "t"
+    big = log("10:00:00", "INFO", "c", "main", "x" * (17 << 20))
+    put(root / "containers/c/main.log", [big, log("10:00:01", "INFO", "c", "main", "m")])
+    with open_tree(root) as tree:
+        assert _count(tree, "SELECT count(*) FROM logs") == 2
+        assert _count(tree, "SELECT max(length(message)) FROM logs") == 17 << 20
+        assert tree.skipped.total == 0
