@@ -481,8 +481,8 @@ def ids_like(tree_path: Path, correlation_id: str) -> list[str]:
 
 
 def open_cached(path: Path, *, archived: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> Any:
+                progress: Callable[[int, int], None] | None = None, light: bool = False) -> Any:
     """load.open_tree(cache=True): the tree's views served from the DuckDB catalog."""
     from logtool.analyze import catalog  # imports duckdb: only for the DuckDB commands
 
-    return catalog.open_cached(path, archived=archived, progress=progress)
+    return catalog.open_cached(path, archived=archived, progress=progress, light=light)

@@ -111,6 +111,41 @@ class Catalog:
                 for suffix in ("", ".wal"):
                     Path(str(self.path) + suffix).unlink(missing_ok=True)
 
+    def unchanged(self, con: duckdb.DuckDBPyConnection, files: Sequence[TreeFile]) -> bool:
+        """Attach the catalog read-only to con; True when it is current for files.
+
+        The common repeated run needs no write lock and no second connection: when every
+        file's size, mtime, inode and device match and no file was added or removed, the
+        catalog stays attached and refresh() is skipped. Anything else detaches it.
+        """
+        if not self.path.exists():
+            return False
+        try:
+            _attach_waiting(con, f"ATTACH {_sql_str(str(self.path))} AS cat (READ_ONLY)")
+        except CatalogBusyError:
+            raise
+        except duckdb.Error:
+            return False
+        try:
+            meta = con.execute("SELECT value FROM cat.meta WHERE key = 'sql'").fetchone()
+            current = meta is not None and meta[0] == _sql_fingerprint() and (
+                "t_logs" in _tables(con))
+            if current:
+                stored = {r[0]: r[1:] for r in con.execute(
+                    "SELECT rel, size, mtime_ns, inode, dev FROM cat.files").fetchall()}
+                current = len(stored) == len(files)
+                for tf in files if current else ():
+                    st = _stat(tf)
+                    if st is None or stored.get(tf.rel) != (
+                            st.size, st.mtime_ns, st.inode, st.dev):
+                        current = False
+                        break
+        except duckdb.Error:
+            current = False
+        if not current:
+            con.execute("DETACH cat")
+        return current
+
     def refresh(self, files: Sequence[TreeFile], tmpdir: Path) -> dict[str, Any]:
         """Parse what changed since the last run; returns what was done."""
         con = duckdb.connect(":memory:")
@@ -329,24 +364,33 @@ class CachedTree(load.Tree):
 
 
 def open_cached(path: Path, *, archived: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> load.Tree:
-    """Refresh the tree's catalog and open it as load.open_tree's views (same names, columns)."""
+                progress: Callable[[int, int], None] | None = None,
+                light: bool = False) -> load.Tree:
+    """Refresh the tree's catalog and open it as load.open_tree's views (same names, columns).
+
+    light=True (container-health) creates only _files and _health, as load.open_tree does.
+    """
     path = Path(path)
     files = discover(path, archived=archived)
     tmpdir = Path(tempfile.mkdtemp(prefix="logtool-"))
     con: duckdb.DuckDBPyConnection | None = None
     try:
         catalog = Catalog(path, archived=archived)
-        stats = catalog.refresh(files, tmpdir)
+        con = duckdb.connect(":memory:", config={"temp_directory": str(tmpdir / "duckdb")})
+        con.execute("SET enable_progress_bar = false")
+        if catalog.unchanged(con, files):
+            stats: dict[str, Any] = {"reused": len(files), "appended": 0, "reparsed": 0,
+                                     "new": 0, "dropped": 0, "bytes_parsed": 0}
+        else:
+            stats = catalog.refresh(files, tmpdir)
+            catalog.attach(con, read_only=True)
         stats["dir"] = str(catalog.dir)
         if progress is not None:
             progress(len(files), len(files))
-        con = duckdb.connect(":memory:", config={"temp_directory": str(tmpdir / "duckdb")})
         con.execute("SET TimeZone = 'UTC'")
         for macro in load._MACROS:
             con.execute(macro)
-        catalog.attach(con, read_only=True)
-        event_types = _create_views(con, files)
+        event_types = _create_views(con, files, light=light)
         pre, view_skips = _skips(con, files)
         tree = CachedTree(con, path, files, tmpdir, pre, event_types)
         tree._view_skips = view_skips
@@ -359,7 +403,8 @@ def open_cached(path: Path, *, archived: bool = False,
         raise
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile]) -> list[str]:
+def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile], *,
+                  light: bool = False) -> list[str]:
     """Temp views over the catalog's tables with load.open_tree's names and columns."""
     con.execute(
         "CREATE TEMP TABLE _files (fid BIGINT, rel VARCHAR, path VARCHAR, scan_path VARCHAR, "
@@ -369,12 +414,14 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile]) -> list
     _insert_columns(con, "_files", rows, 13)
     direct = sorted({f.container_hint for f in files if f.kind == "logs" and f.container_hint})
     con.execute("SET VARIABLE lt_direct = $d::VARCHAR[]", {"d": direct})
+    con.execute(f"CREATE TEMP VIEW {_BRIEF} AS SELECT * FROM cat.t_health")
+    if light:
+        return []
     con.execute(
         "CREATE TEMP VIEW logs AS SELECT * FROM cat.t_logs WHERE source_kind <> 'master' "
         "OR NOT list_contains(getvariable('lt_direct'), container_id)")
     for view in ("flows", "correlations", "metrics"):
         con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_' + view)}")
-    con.execute(f"CREATE TEMP VIEW {_BRIEF} AS SELECT * FROM cat.t_health")
     event_types = sorted(
         r[0].removeprefix("t_events_") for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'cat' "

@@ -631,7 +631,7 @@ def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
             cache_mod = importlib.import_module("logtool.analyze.cache")
         except ImportError:
             raise BadInputError("cache not available in this build") from None
-        return cache_mod.open_cached(path, archived=archived, progress=progress)
+        return cache_mod.open_cached(path, archived=archived, progress=progress, light=light)
     files = discover(path, archived=archived)
     tmpdir = Path(tempfile.mkdtemp(prefix="logtool-"))
     try:

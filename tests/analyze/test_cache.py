@@ -378,3 +378,31 @@ def test_catalog_locked_by_another_process_is_waited_for_not_deleted(
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_cached_container_health_equals_cold_built_reused_and_grown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """container-health's light cached open answers as the cold one: first, repeated, grown."""
+    from logtool.analyze import load
+    from logtool.analyze.health import container_health
+
+    def report(**kw: Any) -> tuple[list[dict[str, Any]], int, Any]:
+        with load.open_tree(root, light=True, **kw) as tree:
+            got = container_health(tree)
+            assert not tree.has_view("logs")  # light: only _files and _health
+            return ([c.to_json() for c in got.containers], got.skipped_lines,
+                    getattr(tree, "cache_stats", None))
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    cold = report()[:2]
+    assert cold[1] == 1  # the broken line of a_1/main.log
+    first, second = report(cache=True), report(cache=True)
+    assert first[:2] == cold and first[2]["new"] == 4
+    assert second[:2] == cold and second[2]["reused"] == 4
+    with (root / "containers/a_1/main.log").open("a") as fh:
+        fh.write(rec(30, "a_1", "t_4", "grown") + "{bad\n")
+    grown = report(cache=True)
+    assert grown[2]["appended"] == 1 and grown[:2] == report()[:2]
+    assert grown[1] == 2 and grown[0][0]["records"] == cold[0][0]["records"] + 1
