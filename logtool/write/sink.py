@@ -380,7 +380,8 @@ class Sink:
         self._write_batch(batch[start:])
 
     def _write_batch(self, items: list[Any]) -> None:
-        """Serialize once per record, group lines per file (mirrors share the bytes), write.
+        """Serialize each record once, append the line to its file's and its mirror's buffer,
+        then write every buffer with one write.
 
         Items are (relpath, record, mirror) from submit() or LogItem tuples from submit_log().
         """
