@@ -173,7 +173,8 @@ class Catalog:
         # records and skip counts land together (an interrupted build loses only that batch).
         for n, batch in enumerate(_batches(work) or [[]]):
             sub = load._open(self.tree_path, [w[1] for w in batch],
-                             Path(tempfile.mkdtemp(prefix="sub-", dir=tmpdir)), None)
+                             Path(tempfile.mkdtemp(prefix="sub-", dir=tmpdir)), None,
+                             multi=True)
             try:
                 sub.con.execute("SET enable_progress_bar = false")
                 self.attach(sub.con)

@@ -143,7 +143,7 @@ FROM (
 
 
 def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
-                     event_type: str | None = None) -> str:
+                     event_type: str | None = None, *, multi: bool = False) -> str:
     """SELECT file, count, first line of the bad lines of the given files (fid, is partial).
 
     DuckDB's read_json with the required fields as VARCHAR columns and ignore_errors gives
@@ -151,12 +151,19 @@ def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
     twice as fast as parsing text lines; the same required-field and timestamp rules as
     normalize_sql decide the rest. Blank lines are not rows, so a line number after a blank
     line is lower by the blank lines before it. Paths come from getvariable('lt_files').
+    multi=True reads the files without an unfinished tail in one scan (see _multi_scan_sql).
     """
     required = REQUIRED[kind]
     cols = ", ".join(f"{_quote(r)}: 'VARCHAR'" for r in required)
     good = " AND ".join([*(f"{_quote(r)} IS NOT NULL" for r in required),
                          '_lt_ts("timestamp") IS NOT NULL'])
     branches = []
+    whole = [fid for fid, partial in files if not partial] if multi else []
+    if whole:
+        options = ("format = 'newline_delimited', ignore_errors = true, "
+                   f"maximum_object_size = {MAX_OBJECT}, columns = {{{cols}}}")
+        branches.append(_multi_scan_sql(whole, options, "*"))
+        files = [(fid, partial) for fid, partial in files if partial]
     for fid, partial in files:
         last = "line = max(line) OVER ()" if partial else "false"
         branches.append(f"""
@@ -269,6 +276,7 @@ class Tree:
         self._cleanup = weakref.finalize(self, shutil.rmtree, tmpdir, True)
         self._pre_skipped = pre_skipped
         self._skipped: dict[str, Skipped] = {}
+        self.multi = False  # skipped lines counted in one scan per view (see _open)
 
     def line_views(self) -> list[str]:
         """Views that read files directly: logs, flows, correlations, metrics, events_<type>."""
@@ -328,7 +336,8 @@ class Tree:
         if not files:
             return out
         rows = self.con.execute(
-            skipped_scan_sql(kind, [(int(f), bool(p)) for f, p in files], event_type)
+            skipped_scan_sql(kind, [(int(f), bool(p)) for f, p in files], event_type,
+                             multi=self.multi)
         ).fetchall()
         for rel, count, first in rows:
             out.add(rel, int(count), int(first), "malformed or incomplete record")
@@ -473,14 +482,39 @@ def _empty_source() -> str:
     )
 
 
-def _source_sql(fids: list[int], partial_fids: set[int]) -> str:
+def _multi_scan_sql(fids: list[int], options: str, columns: str) -> str:
+    """SELECT fid, line, partial=false, <columns> over the files fids in ONE read_json scan.
+
+    Binding a scan per file costs ~2 ms a file and a statement over a hundred files spends
+    more on that than on a few MB of lines. DuckDB reads the listed files in order and
+    row_number() OVER () follows that order, so a line's number in its file is its global
+    row number minus its file's first. The per-file window keeps every row of the scan in
+    memory: meant for the catalog's bounded batches, not for the streaming cold views.
+    """
+    paths = ", ".join(f"getvariable('lt_files')[{fid + 1}]" for fid in fids)
+    fid_list = "[" + ", ".join(str(fid) for fid in fids) + "]"
+    return f"""
+SELECT fid, g - min(g) OVER (PARTITION BY fid) + 1 AS line, false AS partial,
+       * EXCLUDE (fid, g) FROM (
+  SELECT {fid_list}[file_index::BIGINT + 1] AS fid, row_number() OVER () AS g, {columns}
+  FROM read_json([{paths}], {options}))"""
+
+
+def _source_sql(fids: list[int], partial_fids: set[int], multi: bool = False) -> str:
     """Raw lines (fid, line, raw, file facts, partial) of the given files, one scan per file.
 
-    Only files with an unfinished tail pay for finding their last line.
+    Only files with an unfinished tail pay for finding their last line. multi=True reads
+    the other files in one scan (_multi_scan_sql).
     """
     if not fids:
         return _empty_source()
     branches = []
+    whole = [fid for fid in fids if fid not in partial_fids] if multi else []
+    if whole:
+        branches.append(
+            "SELECT fid, line, raw, partial FROM ("
+            + _multi_scan_sql(whole, _LINE_OPTIONS, "raw") + ")")
+        fids = [fid for fid in fids if fid in partial_fids]
     for fid in fids:
         scan = raw_lines_sql(f"getvariable('lt_files')[{fid + 1}]")
         if fid in partial_fids:
@@ -500,7 +534,7 @@ def _source_sql(fids: list[int], partial_fids: set[int]) -> str:
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
-                  partial_fids: set[int]) -> list[str]:
+                  partial_fids: set[int], multi: bool = False) -> list[str]:
     """Create the _src_* (raw lines) and public views; return the event types with a view."""
     def fids_of(kinds: tuple[str, ...], event_type: str | None = None) -> list[int]:
         return [i for i, f in enumerate(files)
@@ -508,7 +542,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
 
     hidden = "ts, source_kind, file, line, record"
     for view, kinds in VIEW_KINDS.items():
-        src = _source_sql(fids_of(kinds), partial_fids)
+        src = _source_sql(fids_of(kinds), partial_fids, multi)
         con.execute(f"CREATE TEMP VIEW {_quote('_src_' + view)} AS SELECT * FROM {src}")
     log_cols = ", ".join(_quote(c) for c in contract.LOG_COLUMNS)
     # master.log repeats what containers write: its records count only for containers with no
@@ -529,7 +563,7 @@ WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), con
     base = ", ".join(_quote(c) for c in contract.EVENT_BASE_COLUMNS)
     unions = []
     for etype in event_types:
-        src = _source_sql(fids_of(("events",), etype), partial_fids)
+        src = _source_sql(fids_of(("events",), etype), partial_fids, multi)
         src_view = _quote(f"_src_events_{etype}")
         con.execute(f"CREATE TEMP VIEW {src_view} AS SELECT * FROM {src}")
         own = ", ".join(_quote(c) for c in _columns_for("events", etype))
@@ -642,7 +676,9 @@ def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
 
 
 def _open(path: Path, files: list[TreeFile], tmpdir: Path,
-          progress: Callable[[int, int], None] | None, *, light: bool = False) -> Tree:
+          progress: Callable[[int, int], None] | None, *, light: bool = False,
+          multi: bool = False) -> Tree:
+    """open_tree's work once the files are known; multi=True: one scan per view (catalog)."""
     pre = Skipped()
     scan_paths: list[Path] = []
     partial: list[str | None] = []
@@ -678,5 +714,7 @@ def _open(path: Path, files: list[TreeFile], tmpdir: Path,
     if light:
         _create_health_source(con, files, _logs_fids(files))
         return Tree(con, path, files, tmpdir, pre, [])
-    event_types = _create_views(con, files, partial_fids)
-    return Tree(con, path, files, tmpdir, pre, event_types)
+    event_types = _create_views(con, files, partial_fids, multi)
+    tree = Tree(con, path, files, tmpdir, pre, event_types)
+    tree.multi = multi
+    return tree

@@ -406,3 +406,27 @@ def test_cached_container_health_equals_cold_built_reused_and_grown(
     grown = report(cache=True)
     assert grown[2]["appended"] == 1 and grown[:2] == report()[:2]
     assert grown[1] == 2 and grown[0][0]["records"] == cold[0][0]["records"] + 1
+
+
+def test_catalog_one_scan_per_view_keeps_line_numbers_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files read in one catalog scan keep each file's own line numbers and bad lines."""
+    from logtool.analyze import load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    for n in range(6):
+        body = "".join(rec(n * 10 + k, f"b_{n}", f"t_{n}_{k}") for k in range(n + 1))
+        bad = b"{\"level\": \"INFO\", \"message\": \"\xff\xfe\"}\n" if n % 2 else b"nope\n"
+        path = root / f"containers/b_{n}/main.log"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(body.encode() + bad + rec(n * 10 + 9, f"b_{n}", None, "tail").encode())
+    with load.open_tree(root) as cold:
+        expected, skipped = views(cold), cold.skipped.to_json()
+    with load.open_tree(root, cache=True) as cached:
+        assert cached.cache_stats["new"] == 10
+        assert views(cached) == expected and cached.skipped.to_json() == skipped
+    assert skipped["files"]["containers/b_5/main.log"]["first_line"] == 7
+    assert ("b_5", "main", "INFO", "tail", "containers/b_5/main.log", 8) in [
+        r[:6] for r in expected[0]]
