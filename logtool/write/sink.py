@@ -411,6 +411,11 @@ class Sink:
         # A file that is the records' own file and the mirror within one batch: look up
         # every time from then on, so its buffer runs keep the order of the records.
         shared = False
+        # Lockstep: every line since own_data[lock_start] was mirrored to the current mirror
+        # run, so the mirror's copy is that stretch of own_data, copied once when the stretch
+        # ends (a path changes, a record is not mirrored) or shared outright at the end.
+        lockstep = False
+        lock_start = 0
         for item in items:
             try:
                 if len(item) == 3:
@@ -456,6 +461,9 @@ class Sink:
                     record = self._formatted_log_record(item)
                 line = self._minimal(record, exc)
             if relpath is not last_path:
+                if lockstep:
+                    mirrored_data += own_data[lock_start:]
+                    lockstep = False
                 own.lines += own_lines
                 own = _run_for(groups, relpath, 1)
                 own_data = own.data
@@ -464,10 +472,16 @@ class Sink:
                     shared = True
                     last_mirror = _NO_PATH  # the mirror's run is no longer the file's last
                 last_path = relpath
-            own_data += line
-            own_lines += 1
-            if mirror is not None:
+            if mirror is None:
+                if lockstep:
+                    mirrored_data += own_data[lock_start:]
+                    lockstep = False
+                own_data += line
+            else:
                 if mirror is not last_mirror:
+                    if lockstep:
+                        mirrored_data += own_data[lock_start:]
+                        lockstep = False
                     mirrored.lines += mirrored_lines
                     mirrored = _run_for(groups, mirror, 0)
                     mirrored_data = mirrored.data
@@ -475,12 +489,26 @@ class Sink:
                     if mirror == last_path:
                         shared = True
                     last_mirror = mirror
-                mirrored_data += line
+                if lockstep:
+                    own_data += line
+                elif shared:
+                    own_data += line
+                    mirrored_data += line
+                else:
+                    lock_start = len(own_data)
+                    lockstep = True
+                    own_data += line
                 mirrored_lines += 1
+            own_lines += 1
             if shared:
                 last_path = last_mirror = _NO_PATH
         own.lines += own_lines
         mirrored.lines += mirrored_lines
+        if lockstep:
+            if lock_start == 0 and not mirrored_data:
+                mirrored.data = own_data  # the mirror's lines are exactly the file's: one buffer
+            else:
+                mirrored_data += own_data[lock_start:]
         for relpath, runs in groups.items():
             for run in runs:
                 try:

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import gzip
 import os
+import random
 import re
 import stat
 import threading
@@ -521,3 +522,37 @@ def test_non_string_keys_are_written_as_strings_and_fallbacks_counted_once(sink:
     assert first["context"] == {"obj": "<Thing>", "1": "one", "2.5": "x", "null": "n"}
     assert second == {"context": {"plain": 1}}
     assert sink.stats()["serialize_fallbacks"] == 1
+
+
+def test_mixed_files_and_mirrors_keep_order_and_counts(sink: Sink) -> None:
+    """Random records, first to separate own and mirror files, then to overlapping ones: each
+    file gets exactly its lines, in order, and written/lines_written count them."""
+    rng = random.Random(7)
+    paths = ["a.log", "b.log", "m.log", "n.log"]
+    expect: dict[str, list[int]] = {p: [] for p in paths}
+    mirrored = 0
+    rel = "a.log"
+    for k in range(1200):
+        if k < 600:  # runs of one file, mirrored or not, to m.log or n.log
+            rel = rel if rng.random() < 0.7 else rng.choice(paths[:2])
+            mirror = rng.choice([None, "m.log", "m.log", "m.log", "n.log"])
+        else:  # any file, its mirror possibly itself or another records' own file
+            rel = rng.choice(paths)
+            mirror = rng.choice([None, "m.log", "m.log", "n.log", rel])
+        if k % 2:
+            sink.submit(rel, {"k": k}, mirror)
+        else:
+            sink.submit_log((rel, mirror, 1700000000.0 + k, "INFO", "c", "x", "m", "s", None,
+                             {"k": k}))
+        expect[rel].append(k)
+        if mirror is not None:
+            expect[mirror].append(k)
+            mirrored += 1
+        if k == 599:
+            assert sink.flush()
+    assert sink.flush()
+    for p in paths:
+        recs = [orjson.loads(x) for x in read_lines(sink.root / p)]
+        assert [r.get("k", r.get("context", {}).get("k")) for r in recs] == expect[p], p
+    st = sink.stats()
+    assert st["written"] == 1200 and st["lines_written"] == 1200 + mirrored
