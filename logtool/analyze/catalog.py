@@ -36,6 +36,12 @@ _BRIEF = "_health"
 BATCH_BYTES = 128 * 1024 * 1024
 LOCK_WAIT_SECONDS = 120.0
 _HIDDEN = "ts, source_kind, file, line, record"
+# The file kinds feeding each catalog table (t_events_<type> is fed by its own type).
+_LOGS_KINDS = set(load.VIEW_KINDS["logs"])
+_TABLE_KINDS: dict[str, set[str]] = {
+    "t_logs": _LOGS_KINDS, "t_health": _LOGS_KINDS, "t_flows": {"flows"},
+    "t_correlations": {"correlations"}, "t_metrics": {"metrics"},
+}
 
 
 def _sql_fingerprint() -> str:
@@ -299,9 +305,13 @@ def _write_rows(sub: load.Tree, work: list[Work], known: set[str]) -> None:
     sub.con.execute("CREATE TEMP TABLE _bases (rel VARCHAR, base BIGINT)")
     sub.con.executemany("INSERT INTO _bases VALUES (?, ?)", list(bases.items()))
     existing = set(_tables(sub.con))
+    present = {f"t_events_{tf.event_type}" if tf.kind == "events" else tf.kind
+               for tf, *_rest in work}
     for table, select in _table_sources(sub).items():
         if table not in existing:
             sub.con.execute(f"CREATE TABLE cat.{_q(table)} AS SELECT * FROM ({select}) LIMIT 0")
+        elif not present & _TABLE_KINDS.get(table, {table}):
+            continue  # no file of this batch feeds it: skip binding an empty insert
         cols = [r[0] for r in sub.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'cat' "
             "AND table_name = $t ORDER BY column_index", {"t": table}).fetchall()]
