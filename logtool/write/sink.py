@@ -96,6 +96,7 @@ class Sink:
 
     _taken: int  # records the writer has taken from the queue
     _woken: bool
+    _fast_room: int
     _stalled_at: int
 
     def __init__(
@@ -135,20 +136,18 @@ class Sink:
 
     def submit(self, relpath: str, record: dict[str, Any], mirror: str | None = None) -> None:
         """Queue one record for relpath (and mirror); never raises, never does I/O."""
-        if self._closed:
-            self._count("dropped_closed")
-            return
         queue = self._queue
-        # len + append is not atomic across threads: the bound can be passed by at most the
-        # number of threads racing here, which keeps memory bounded without a lock.
-        if len(queue) >= self._queue_size and not self._wait_for_room():
+        depth = len(queue)
+        # One test covers the common case: open, writer running, room in the queue. len +
+        # append is not atomic across threads: the bound can be passed by at most the number
+        # of threads racing here, which keeps memory bounded without a lock.
+        if depth < self._fast_room:
+            queue.append((relpath, record, mirror))
+            if depth >= self._wake_depth and not self._woken:
+                self._woken = True  # a batch is waiting: wake the writer once
+                self._wake.set()
             return
-        queue.append((relpath, record, mirror))
-        if self._thread is None:
-            self._start()
-        elif len(queue) >= self._batch_size and not self._woken:
-            self._woken = True
-            self._wake.set()
+        self._submit_checked((relpath, record, mirror))
 
     def submit_log(self, item: LogItem) -> None:
         """Queue one container-log record given as a LogItem tuple (the loggers' hot path).
@@ -157,6 +156,18 @@ class Sink:
         context dict is untracked by the garbage collector at its first pass, so a deep queue
         of them costs the collector (and so the caller) nothing, and no copy is needed.
         """
+        queue = self._queue
+        depth = len(queue)
+        if depth < self._fast_room:
+            queue.append(item)
+            if depth >= self._wake_depth and not self._woken:
+                self._woken = True
+                self._wake.set()
+            return
+        self._submit_checked(item)
+
+    def _submit_checked(self, item: Any) -> None:
+        """submit() when closed, full or before the writer runs: drop, wait or start it."""
         if self._closed:
             self._count("dropped_closed")
             return
@@ -219,6 +230,7 @@ class Sink:
         """Flush, stop the writer thread and close every handle; later submits are dropped."""
         if self._closed:
             return
+        self._fast_room = 0
         self._closed = True
         try:
             self._stop = True
@@ -261,6 +273,10 @@ class Sink:
         self._wake = threading.Event()
         # Set with _wake by submitters: a plain attribute read is cheaper than Event.is_set().
         self._woken = False
+        # queue_size while the sink is open and its writer runs, else 0: then every submit
+        # takes the checked path (dropped when closed, the writer started on the first one).
+        self._fast_room = 0
+        self._wake_depth = self._batch_size - 1
         self._start_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -294,6 +310,8 @@ class Sink:
                 self._files.note_error(exc, "starting the writer thread")
                 return
             self._thread = thread
+            if not self._closed:
+                self._fast_room = self._queue_size
 
     def _control(self, marker: _Flush, timeout: float | None) -> bool:
         """Queue a marker behind everything submitted so far and wait for the writer to reach it."""
