@@ -332,8 +332,10 @@ def _write_rows(sub: load.Tree, work: list[Work], known: set[str]) -> None:
     ]
     _insert_columns(sub.con, "cat.skips", skip_rows, 5)
     file_rows = []
-    for tf, source, _start, end, base, st in work:
-        lines = base + _count_lines(source.path) if not tf.compressed else 0
+    for tf, _source, _start, end, base, st in work:
+        # Line numbers count rows (blank lines are none), so the next append continues
+        # from the rows read, not from the newlines.
+        lines = base + sub.rows.get(tf.rel, 0) if not tf.compressed else 0
         head, tailsig = (b"", b"") if tf.compressed else _fingerprints(tf.path, end)
         file_rows.append((tf.rel, st.size, st.mtime_ns, st.inode, st.dev, end, lines, head,
                           tailsig, tf.compressed))
@@ -354,14 +356,6 @@ def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple
 
 def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            count += chunk.count(b"\n")
-    return count
 
 
 class CachedTree(load.Tree):

@@ -144,7 +144,7 @@ FROM (
 
 def skipped_scan_sql(kind: str, files: list[tuple[int, bool]],
                      event_type: str | None = None, *, multi: bool = False) -> str:
-    """SELECT file, count, first line of the bad lines of the given files (fid, is partial).
+    """SELECT file, count and first line of the bad lines, and rows, of files (fid, partial).
 
     DuckDB's read_json with the required fields as VARCHAR columns and ignore_errors gives
     an all-NULL row for an unreadable line (malformed, not an object, invalid UTF-8), about
@@ -172,10 +172,12 @@ SELECT {fid} AS fid, line, {last} AS partial, * EXCLUDE (line) FROM (
     getvariable('lt_files')[{fid + 1}], format = 'newline_delimited', ignore_errors = true,
     maximum_object_size = {MAX_OBJECT}, columns = {{{cols}}}))""")
     del event_type  # one file list per event type is chosen by the caller
+    # rows: every line read (blank lines are no rows), what line numbers count up to.
     return f"""
-SELECT f.rel AS file, count(*) AS skipped, min(b.line) AS first_line
-FROM ({" UNION ALL ".join(branches)}) AS b JOIN _files AS f ON f.fid = b.fid
-WHERE b.partial OR NOT ({good})
+SELECT f.rel AS file, count(*) FILTER (WHERE bad) AS skipped,
+       min(b.line) FILTER (WHERE bad) AS first_line, count(*) AS rows
+FROM (SELECT *, partial OR NOT coalesce({good}, false) AS bad
+      FROM ({" UNION ALL ".join(branches)})) AS b JOIN _files AS f ON f.fid = b.fid
 GROUP BY f.rel"""
 
 
@@ -277,6 +279,8 @@ class Tree:
         self._pre_skipped = pre_skipped
         self._skipped: dict[str, Skipped] = {}
         self.multi = False  # skipped lines counted in one scan per view (see _open)
+        # Rows (non-blank lines) per file, filled in as skipped lines are counted.
+        self.rows: dict[str, int] = {}
 
     def line_views(self) -> list[str]:
         """Views that read files directly: logs, flows, correlations, metrics, events_<type>."""
@@ -339,8 +343,10 @@ class Tree:
             skipped_scan_sql(kind, [(int(f), bool(p)) for f, p in files], event_type,
                              multi=self.multi)
         ).fetchall()
-        for rel, count, first in rows:
-            out.add(rel, int(count), int(first), "malformed or incomplete record")
+        for rel, count, first, lines in rows:
+            self.rows[rel] = int(lines)
+            if count:
+                out.add(rel, int(count), int(first), "malformed or incomplete record")
         return out
 
     def has_view(self, name: str) -> bool:

@@ -430,3 +430,26 @@ def test_catalog_one_scan_per_view_keeps_line_numbers_per_file(
     assert skipped["files"]["containers/b_5/main.log"]["first_line"] == 7
     assert ("b_5", "main", "INFO", "tail", "containers/b_5/main.log", 8) in [
         r[:6] for r in expected[0]]
+
+
+def test_catalog_append_after_blank_lines_keeps_cold_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blank lines are no rows: an append continues from the rows read, as a cold read does."""
+    from logtool.analyze import load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    live = root / "containers/a_1/main.log"
+    live.write_text(rec(0, "a_1", "t_1") + "\n\n" + rec(1, "a_1", "t_1") + "\n")
+    load.open_tree(root, cache=True).close()
+    with live.open("a") as fh:
+        fh.write(rec(2, "a_1", None, "after") + "nope\n")
+    with load.open_tree(root) as cold:
+        expected, skipped = views(cold), cold.skipped.to_json()
+    with load.open_tree(root, cache=True) as cached:
+        assert cached.cache_stats["appended"] == 1
+        assert views(cached) == expected and cached.skipped.to_json() == skipped
+    assert ("a_1", "main", "INFO", "after", "containers/a_1/main.log", 3) in [
+        r[:6] for r in expected[0]]
+    assert skipped["files"]["containers/a_1/main.log"]["first_line"] == 4
