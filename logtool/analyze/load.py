@@ -186,7 +186,7 @@ _MACROS = (
     # The contract's ...Z form casts straight to TIMESTAMP; only an explicit offset pays for
     # the (several times slower) TIMESTAMPTZ conversion.
     "CREATE OR REPLACE TEMP MACRO _lt_ts(x) AS CASE "
-    "WHEN x[-1] = 'Z' THEN try_cast(x AS TIMESTAMP) "
+    "WHEN ends_with(x, 'Z') THEN try_cast(x AS TIMESTAMP) "
     "WHEN x[-6] IN ('+', '-') OR x[-5] IN ('+', '-') OR x[-3] IN ('+', '-') "
     "THEN CAST(try_cast(x AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) "
     "ELSE try_cast(x AS TIMESTAMP) END",
