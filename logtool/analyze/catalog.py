@@ -303,7 +303,7 @@ def _write_rows(sub: load.Tree, work: list[Work], known: set[str]) -> None:
             _forget(sub.con, tf.rel)
     bases = {tf.rel: base for tf, _s, _a, _e, base, _st in work}
     sub.con.execute("CREATE TEMP TABLE _bases (rel VARCHAR, base BIGINT)")
-    sub.con.executemany("INSERT INTO _bases VALUES (?, ?)", list(bases.items()))
+    _insert_columns(sub.con, "_bases", list(bases.items()), 2)
     existing = set(_tables(sub.con))
     present = {f"t_events_{tf.event_type}" if tf.kind == "events" else tf.kind
                for tf, *_rest in work}
