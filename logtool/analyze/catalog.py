@@ -38,6 +38,7 @@ LOCK_WAIT_SECONDS = 120.0
 _HIDDEN = "ts, source_kind, file, line, record"
 # The file kinds feeding each catalog table (t_events_<type> is fed by its own type).
 _LOGS_KINDS = set(load.VIEW_KINDS["logs"])
+_BASE_TABLES = {"t_logs", "t_health", "t_flows", "t_correlations", "t_metrics"}
 _TABLE_KINDS: dict[str, set[str]] = {
     "t_logs": _LOGS_KINDS, "t_health": _LOGS_KINDS, "t_flows": {"flows"},
     "t_correlations": {"correlations"}, "t_metrics": {"metrics"},
@@ -162,6 +163,7 @@ class Catalog:
                 "SELECT rel, size, mtime_ns, inode, dev, ingested, lines, head, tailsig "
                 "FROM cat.files").fetchall()}
             stats, work = self._plan(files, stored, tmpdir)
+            complete = set(_tables(con)) >= _BASE_TABLES
             wanted = {tf.rel for tf in files}
             gone = [rel for rel in stored if rel not in wanted]
             stats["dropped"] = len(gone)
@@ -178,9 +180,10 @@ class Catalog:
         # One transaction per batch of files: memory stays bounded, and a batch's rows, file
         # records and skip counts land together (an interrupted build loses only that batch).
         for n, batch in enumerate(_batches(work) or [[]]):
+            # Once the tables exist (after a first batch), a batch binds only its own views.
             sub = load._open(self.tree_path, [w[1] for w in batch],
                              Path(tempfile.mkdtemp(prefix="sub-", dir=tmpdir)), None,
-                             multi=True)
+                             multi=True, only_present=complete or n > 0)
             try:
                 sub.con.execute("SET enable_progress_bar = false")
                 self.attach(sub.con)

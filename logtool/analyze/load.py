@@ -540,32 +540,44 @@ def _source_sql(fids: list[int], partial_fids: set[int], multi: bool = False) ->
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
-                  partial_fids: set[int], multi: bool = False) -> list[str]:
-    """Create the _src_* (raw lines) and public views; return the event types with a view."""
+                  partial_fids: set[int], multi: bool = False,
+                  only_present: bool = False) -> list[str]:
+    """Create the _src_* (raw lines) and public views; return the event types with a view.
+
+    only_present=True (a catalog append) skips the views no file feeds: binding the
+    normalizing SQL of the dozen empty event views cost more than parsing a small append.
+    """
     def fids_of(kinds: tuple[str, ...], event_type: str | None = None) -> list[int]:
         return [i for i, f in enumerate(files)
                 if f.kind in kinds and (event_type is None or f.event_type == event_type)]
 
     hidden = "ts, source_kind, file, line, record"
     for view, kinds in VIEW_KINDS.items():
+        if only_present and not fids_of(kinds):
+            continue
         src = _source_sql(fids_of(kinds), partial_fids, multi)
         con.execute(f"CREATE TEMP VIEW {_quote('_src_' + view)} AS SELECT * FROM {src}")
     log_cols = ", ".join(_quote(c) for c in contract.LOG_COLUMNS)
     # master.log repeats what containers write: its records count only for containers with no
     # files of their own among those read (a per-container rule needs no extra scan).
-    con.execute(f"""CREATE TEMP VIEW logs AS
+    if not only_present or fids_of(VIEW_KINDS["logs"]):
+        con.execute(f"""CREATE TEMP VIEW logs AS
 SELECT {log_cols}, {hidden} FROM ({normalize_sql("logs", "_src_logs")})
 WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), container_id)""")
     for view, columns in (("flows", contract.FLOW_COLUMNS),
                           ("correlations", contract.CORRELATION_COLUMNS),
                           ("metrics", contract.METRIC_COLUMNS)):
+        if only_present and not fids_of(VIEW_KINDS[view]):
+            continue
         cols = ", ".join(_quote(c) for c in columns)
         con.execute(
             f"CREATE TEMP VIEW {view} AS SELECT {cols}, {hidden} "
             f"FROM ({normalize_sql(view, _quote('_src_' + view))})"
         )
     present = sorted({f.event_type for f in files if f.kind == "events" and f.event_type})
-    event_types = sorted({*contract.EVENT_TYPES, *(t for t in present if _IDENT_RE.match(t))})
+    named = {*(() if only_present else contract.EVENT_TYPES),
+             *(t for t in present if _IDENT_RE.match(t))}
+    event_types = sorted(named)
     base = ", ".join(_quote(c) for c in contract.EVENT_BASE_COLUMNS)
     unions = []
     for etype in event_types:
@@ -581,7 +593,8 @@ WHERE source_kind <> 'master' OR NOT list_contains(getvariable('lt_direct'), con
             f"SELECT {base}, '{etype}' AS event_type, container_id, {hidden} "
             f"FROM {_quote('events_' + etype)}"
         )
-    con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
+    if unions:
+        con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
     _create_health_source(con, files, _logs_fids(files))
     return event_types
 
@@ -683,8 +696,11 @@ def open_tree(path: Path, *, archived: bool = False, cache: bool = False,
 
 def _open(path: Path, files: list[TreeFile], tmpdir: Path,
           progress: Callable[[int, int], None] | None, *, light: bool = False,
-          multi: bool = False) -> Tree:
-    """open_tree's work once the files are known; multi=True: one scan per view (catalog)."""
+          multi: bool = False, only_present: bool = False) -> Tree:
+    """open_tree's work once the files are known; multi=True: one scan per view (catalog).
+
+    only_present=True creates only the views some of the files feed (see _create_views).
+    """
     pre = Skipped()
     scan_paths: list[Path] = []
     partial: list[str | None] = []
@@ -720,7 +736,7 @@ def _open(path: Path, files: list[TreeFile], tmpdir: Path,
     if light:
         _create_health_source(con, files, _logs_fids(files))
         return Tree(con, path, files, tmpdir, pre, [])
-    event_types = _create_views(con, files, partial_fids, multi)
+    event_types = _create_views(con, files, partial_fids, multi, only_present)
     tree = Tree(con, path, files, tmpdir, pre, event_types)
     tree.multi = multi
     return tree

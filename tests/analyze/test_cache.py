@@ -453,3 +453,28 @@ def test_catalog_append_after_blank_lines_keeps_cold_line_numbers(
     assert ("a_1", "main", "INFO", "after", "containers/a_1/main.log", 3) in [
         r[:6] for r in expected[0]]
     assert skipped["files"]["containers/a_1/main.log"]["first_line"] == 4
+
+
+def test_catalog_append_to_events_and_a_new_event_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append binding only its own views still equals a cold read: grown and new events."""
+    from logtool.analyze import load
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = catalog_tree(tmp_path / "logs")
+    load.open_tree(root, cache=True).close()
+    event = {"timestamp": "2026-11-21T10:00:01.000000Z", "real_utc_time": "2026-11-21T10:00:01Z",
+             "correlation_id": "t_9", "pid": 2}
+    with (root / "events/positions.jsonl").open("a") as fh:
+        fh.write(json.dumps(event) + "\n")
+    (root / "events/custom_thing.jsonl").write_text(json.dumps(event) + "\n")
+    with load.open_tree(root) as cold:
+        expected, skipped = views(cold), cold.skipped.to_json()
+        custom = cold.con.execute("SELECT correlation_id FROM events_custom_thing").fetchall()
+    with load.open_tree(root, cache=True) as cached:
+        assert cached.cache_stats["appended"] == 1 and cached.cache_stats["new"] == 1
+        assert views(cached) == expected and cached.skipped.to_json() == skipped
+        assert cached.con.execute(
+            "SELECT correlation_id FROM events_custom_thing").fetchall() == custom == [("t_9",)]
+    assert ("positions", "t_9") in [r[:2] for r in expected[2]]
