@@ -135,8 +135,10 @@ class Catalog:
             return False
         try:
             meta = con.execute("SELECT value FROM cat.meta WHERE key = 'sql'").fetchone()
+            # Tables are written with their files' records: when every file has one, they
+            # exist (an empty tree has none to vouch for them, so look).
             current = meta is not None and meta[0] == _sql_fingerprint() and (
-                "t_logs" in _tables(con))
+                bool(files) or "t_logs" in _tables(con))
             if current:
                 stored = {r[0]: r[1:] for r in con.execute(
                     "SELECT rel, size, mtime_ns, inode, dev FROM cat.files").fetchall()}
@@ -425,11 +427,11 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile], *,
     con.execute(f"CREATE TEMP VIEW {_BRIEF} AS SELECT * FROM cat.t_health")
     if light:
         return []
-    con.execute(
+    statements = [
         "CREATE TEMP VIEW logs AS SELECT * FROM cat.t_logs WHERE source_kind <> 'master' "
-        "OR NOT list_contains(getvariable('lt_direct'), container_id)")
+        "OR NOT list_contains(getvariable('lt_direct'), container_id)"]
     for view in ("flows", "correlations", "metrics"):
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_' + view)}")
+        statements.append(f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_' + view)}")
     event_types = sorted(
         r[0].removeprefix("t_events_") for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'cat' "
@@ -438,10 +440,13 @@ def _create_views(con: duckdb.DuckDBPyConnection, files: list[TreeFile], *,
     unions = []
     for etype in event_types:
         view = _q("events_" + etype)
-        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_events_' + etype)}")
+        statements.append(
+            f"CREATE TEMP VIEW {view} AS SELECT * FROM cat.{_q('t_events_' + etype)}")
         unions.append(
             f"SELECT {base}, '{etype}' AS event_type, container_id, {_HIDDEN} FROM {view}")
-    con.execute("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
+    statements.append("CREATE TEMP VIEW events AS " + " UNION ALL ".join(unions))
+    # One call for every view: each execute() is a round trip through the Python client.
+    con.execute(";\n".join(statements))
     return event_types
 
 
