@@ -103,7 +103,7 @@ def container_health(
     """One row per container: records, warnings, errors, error rate, activity and a status."""
     from logtool.analyze.health import Thresholds
     from logtool.analyze.health import container_health as run
-    from logtool.cli import common, render_analyze
+    from logtool.cli import common
 
     thresholds = Thresholds(degraded_rate, failing_rate, warning_rate, silent_after)
     thresholds.check()
@@ -114,6 +114,8 @@ def container_health(
     if json:
         common.print_json([c.to_json() for c in report.containers])
     else:
+        from logtool.cli import render_analyze  # rich: only when a table is drawn
+
         render_analyze.health(report, common.out)
     detail = report.skipped.detail() or " (`logtool summary --json` lists files and lines)"
     common.report_skipped(report.skipped_lines, detail)

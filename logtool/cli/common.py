@@ -63,10 +63,34 @@ def print_json(data: Any) -> None:
 
 def report_skipped(skipped: int, detail: str = "") -> None:
     """Tell the user on stderr how many input lines were skipped as unreadable."""
-    if skipped:
-        _console("err").print(f"[yellow]Skipped {skipped} unreadable line(s){detail}[/yellow]")
+    if not skipped:
+        return
+    text = f"Skipped {skipped} unreadable line(s){detail}"
+    if "err" in _consoles or _stderr_is_terminal():
+        from rich.markup import escape
+
+        _console("err").print(f"[yellow]{escape(text)}[/yellow]")
+    else:
+        # Piped stderr gets no colour anyway: plain text spares a --json run importing rich.
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 def progress_enabled() -> bool:
     """Progress bars only on a terminal: piped output stays quiet."""
-    return _console("err").is_terminal
+    if "err" in _consoles:
+        return _consoles["err"].is_terminal
+    return _stderr_is_terminal()
+
+
+def _stderr_is_terminal() -> bool:
+    """rich's terminal test for stderr (TTY_COMPATIBLE, FORCE_COLOR, isatty) without rich."""
+    forced = os.environ.get("TTY_COMPATIBLE", "")
+    if forced in ("0", "1"):
+        return forced == "1"
+    if "FORCE_COLOR" in os.environ:
+        return os.environ["FORCE_COLOR"] != ""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
