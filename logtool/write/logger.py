@@ -28,6 +28,7 @@ from logtool.contract import (
 )
 from logtool.write import runtime
 from logtool.write.context import CORRELATION_ID
+from logtool.write.runtime import _STATE
 from logtool.write.scope import detect_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,6 +81,43 @@ def _number(value: Any) -> float | int | None:
     except Exception:  # noqa: BLE001 - the writer never raises into its host
         runtime.count("bad_metric_values")
         return None
+
+
+def _level_method(level: str, levelno: int, doc: str) -> Callable[..., None]:
+    """ContainerLogger's method for one level: _emit's body inlined with the level fixed.
+
+    A Python call costs the caller about as much as the whole LogItem, so the common path
+    (no global or bound context, no router) runs here in one frame; keep it in step with
+    _emit, which log() and exception() use.
+    """
+    mirror_level = levelno >= _INFO
+    name = level.lower()
+
+    def method(self: ContainerLogger, message: Any, /, **context: Any) -> None:
+        if self._min > levelno:
+            return
+        try:
+            st = _STATE
+            if st.global_context or self._bound or st.router is not None:
+                self._emit(level, levelno, message, context)
+                return
+            cid = CORRELATION_ID.get()
+            now = st.clock()
+            scope = detect_scope(context) if context and (
+                "internal_scope" in context or "publish_tier" in context
+                or "event_flow" in context or "lifecycle_operation" in context
+            ) else SCOPE_COMPONENT_INTERNAL
+            st.submit_log((self._relpath, self._mirror if mirror_level else None, now, level,
+                           self._container_id, self._component, message, scope, cid, context))
+            if cid is not None:
+                self._correlate(st, now, level, message, cid, levelno, context)
+        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
+            runtime.note_error(name, exc)
+
+    method.__name__ = name
+    method.__qualname__ = f"ContainerLogger.{name}"
+    method.__doc__ = doc
+    return method
 
 
 class ContainerLogger:
@@ -208,50 +246,14 @@ class ContainerLogger:
                 None,
             )
 
-    def debug(self, message: Any, /, **context: Any) -> None:
-        """Record at DEBUG; keyword arguments become the record's context."""
-        if self._min > _DEBUG:
-            return
-        try:
-            self._emit("DEBUG", _DEBUG, message, context)
-        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
-            runtime.note_error("debug", exc)
-
-    def info(self, message: Any, /, **context: Any) -> None:
-        """Record at INFO (also mirrored to master.log)."""
-        if self._min > _INFO:
-            return
-        try:
-            self._emit("INFO", _INFO, message, context)
-        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
-            runtime.note_error("info", exc)
-
-    def warning(self, message: Any, /, **context: Any) -> None:
-        """Record at WARNING."""
-        if self._min > _WARNING:
-            return
-        try:
-            self._emit("WARNING", _WARNING, message, context)
-        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
-            runtime.note_error("warning", exc)
-
-    def error(self, message: Any, /, **context: Any) -> None:
-        """Record at ERROR (with a correlation id, also to error_correlations)."""
-        if self._min > _ERROR:
-            return
-        try:
-            self._emit("ERROR", _ERROR, message, context)
-        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
-            runtime.note_error("error", exc)
-
-    def critical(self, message: Any, /, **context: Any) -> None:
-        """Record at CRITICAL."""
-        if self._min > _CRITICAL:
-            return
-        try:
-            self._emit("CRITICAL", _CRITICAL, message, context)
-        except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
-            runtime.note_error("critical", exc)
+    # One generated method per level (see _level_method): no call into _emit on the hot path.
+    debug = _level_method(
+        "DEBUG", _DEBUG, "Record at DEBUG; keyword arguments become the record's context.")
+    info = _level_method("INFO", _INFO, "Record at INFO (also mirrored to master.log).")
+    warning = _level_method("WARNING", _WARNING, "Record at WARNING.")
+    error = _level_method(
+        "ERROR", _ERROR, "Record at ERROR (with a correlation id, also to error_correlations).")
+    critical = _level_method("CRITICAL", _CRITICAL, "Record at CRITICAL.")
 
     def exception(self, message: Any, /, **context: Any) -> None:
         """Record at ERROR with the active exception's traceback in context['traceback']."""
