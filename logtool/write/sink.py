@@ -417,6 +417,7 @@ class Sink:
         # The writer's per-record cost lives in this loop: the time fields are unrolled and
         # the common one formatted inline (a call costs as much as the formatting itself).
         second, heads = times.cached()
+        second_us = second * 1_000_000
         reused: dict[str, Any] = dict.fromkeys(contract.LOG_FIELDS)
         # Records mostly go to the file of the previous one (and its mirror): the current
         # buffers are kept in locals and looked up again only when the path changes.
@@ -447,6 +448,7 @@ class Sink:
                             sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
                             if sec != second:
                                 second, heads = sec, times.heads(sec)
+                                second_us = second * 1_000_000
                             record[_TS_FIELD] = heads[micro // 1000] + digits_z[micro % 1000]
                         if type(rt) is float:
                             record[_RT_FIELD] = times(rt)
@@ -454,9 +456,12 @@ class Sink:
                     # A LogItem: the dict is built here, in LOG_FIELDS order.
                     relpath, mirror, ts, level, cid, comp, message, scope, corr, context = item
                     if type(ts) is float:
-                        sec, micro = divmod(int(ts * 1_000_000 + 0.5), 1_000_000)
-                        if sec != second:
-                            second, heads = sec, times.heads(sec)
+                        # Microseconds into the cached second: no divmod while it lasts.
+                        micro = int(ts * 1_000_000 + 0.5) - second_us
+                        if not 0 <= micro < 1_000_000:
+                            second, micro = divmod(micro + second_us, 1_000_000)
+                            heads = times.heads(second)
+                            second_us = second * 1_000_000
                         ts = heads[micro // 1000] + digits_z[micro % 1000]
                     # One dict per batch, its values replaced in place: cheaper than a new
                     # dict per record, and the keys keep their LOG_FIELDS order.
