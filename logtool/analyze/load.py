@@ -624,25 +624,58 @@ def _create_health_source(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
             "NULL::TIMESTAMP AS first_ts, NULL::TIMESTAMP AS last_ts, 0::BIGINT AS bad "
             "WHERE false")
         return
-    con.execute(f"CREATE TEMP VIEW _health AS {health_groups_sql()}")
+    whole, tails = con.execute(
+        "SELECT len(getvariable('lt_health_paths')), len(getvariable('lt_health_tails'))"
+    ).fetchone() or (0, 0)
+    con.execute(f"CREATE TEMP VIEW _health AS {health_groups_sql(bool(whole), int(tails))}")
 
 
 def set_health_files(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
     """Variables naming the files health_groups_sql scans and their facts (by scanned path).
 
-    Per-file facts are MAP lookups on the grouped rows: a join with _files on the path
-    is pushed into the scan as a filename filter and leaves it single-threaded.
+    lt_health_paths lists the files read in one scan; lt_health_tails the files with an
+    unfinished last line (read one by one, so that line can be found). Per-file facts are
+    MAP lookups on the grouped rows: a join with _files on the path is pushed into the scan
+    as a filename filter and leaves it single-threaded.
     """
     con.execute("SET VARIABLE lt_health_paths = (SELECT coalesce(list(scan_path ORDER BY fid), "
-                "[]) FROM _files WHERE list_contains($fids, fid))", {"fids": fids})
+                "[]) FROM _files WHERE list_contains($fids, fid) AND partial IS NULL)",
+                {"fids": fids})
+    con.execute("SET VARIABLE lt_health_tails = (SELECT coalesce(list(scan_path ORDER BY fid), "
+                "[]) FROM _files WHERE list_contains($fids, fid) AND partial IS NOT NULL)",
+                {"fids": fids})
     con.execute("""SET VARIABLE lt_health_facts = (
   SELECT map(list(scan_path), list({'rel': rel, 'kind': kind, 'container': container_hint,
                                     'component': component_hint}))
   FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
 
 
-def health_groups_sql() -> str:
-    """SELECT of the _health groups of the files listed in getvariable('lt_health_paths')."""
+_HEALTH_SCAN = (
+    "format = 'newline_delimited', ignore_errors = true, filename = true, "
+    f"maximum_object_size = {MAX_OBJECT}, columns = {{timestamp: 'VARCHAR', level: 'VARCHAR', "
+    "container_id: 'VARCHAR', component_name: 'VARCHAR', message: 'VARCHAR'}"
+)
+
+
+def health_groups_sql(whole: bool = True, tails: int = 0) -> str:
+    """SELECT of the _health groups of the files in getvariable('lt_health_paths'/'_tails').
+
+    whole: lt_health_paths is not empty; tails: how many files lt_health_tails lists. The
+    unfinished last line of a tail file counts as skipped even when it is valid JSON, as in
+    every other view and in the catalog (which stores lines only up to the last newline).
+    """
+    cols = "filename, timestamp, level, container_id, component_name, message"
+    branches = []
+    if whole:
+        branches.append(f"SELECT {cols}, false AS tail FROM read_json("
+                        f"getvariable('lt_health_paths'), {_HEALTH_SCAN})")
+    for i in range(1, tails + 1):
+        branches.append(
+            f"SELECT {cols}, row_number() OVER () = count(*) OVER () AS tail FROM read_json("
+            f"getvariable('lt_health_tails')[{i}], {_HEALTH_SCAN})")
+    if not branches:
+        nulls = ", ".join(f"NULL::VARCHAR AS {c}" for c in cols.split(", "))
+        branches.append(f"SELECT {nulls}, false AS tail WHERE false")
     return f"""
 SELECT f.rel AS file, CASE WHEN f.kind = 'master' THEN 'master' ELSE 'direct' END AS source_kind,
        coalesce(g.container_id, f.container) AS container_id,
@@ -657,14 +690,10 @@ FROM (SELECT *, getvariable('lt_health_facts')[filename] AS f FROM (
          count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
   FROM (
     SELECT filename, container_id, component_name, level, ts,
-           (level IS NOT NULL AND message IS NOT NULL AND ts IS NOT NULL) AS ok
+           (level IS NOT NULL AND message IS NOT NULL AND ts IS NOT NULL AND NOT tail) AS ok
     FROM (
       SELECT *, _lt_ts("timestamp") AS ts
-      FROM read_json(getvariable('lt_health_paths'), format = 'newline_delimited',
-                     ignore_errors = true, filename = true, maximum_object_size = {MAX_OBJECT},
-                     columns = {{timestamp: 'VARCHAR', level: 'VARCHAR',
-                                container_id: 'VARCHAR', component_name: 'VARCHAR',
-                                message: 'VARCHAR'}})))
+      FROM ({" UNION ALL ".join(branches)})))
   GROUP BY ALL
 )) AS g"""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
-from fixtures import put
+from fixtures import lines, put
 
 from logtool.analyze.health import Thresholds, container_health
 from logtool.analyze.load import open_tree
@@ -72,3 +73,30 @@ def test_bad_thresholds_are_refused() -> None:
         Thresholds(degraded_rate=0.5, failing_rate=0.1).check()
     with pytest.raises(BadInputError, match=r"0\.\.1"):
         Thresholds(degraded_rate=2).check()
+
+
+def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid last line without a newline is skipped, cold and with --cache, beside whole files."""
+    from fixtures import log, snapshot
+
+    monkeypatch.setenv("LOGTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "t"
+    whole = [log("10:00:00", "INFO", "a", "x", "m"), log("10:00:01", "ERROR", "a", "x", "m")]
+    put(root / "containers/a/x.log", whole)
+    tail = log("10:00:05", "WARNING", "b", "y", "m")
+    body = [log("10:00:02", "INFO", "b", "y", "m"), log("10:00:03", "INFO", "b", "y", "m")]
+    put(root / "containers/b/y.log", lines(body) + orjson.dumps(tail))
+    before = snapshot(root)
+    answers = []
+    for cache in (False, True, True):
+        with open_tree(root, cache=cache, light=True) as tree:
+            report = container_health(tree)
+        answers.append(([c.to_json() for c in report.containers], report.skipped_lines))
+    assert answers[0] == answers[1] == answers[2]
+    rows, skipped = answers[0]
+    assert skipped == 1
+    assert [(r["container_id"], r["records"], r["warnings"], r["errors"]) for r in rows] == [
+        ("a", 2, 0, 1), ("b", 2, 0, 0)]
+    assert rows[1]["last_activity"].endswith("10:00:03.000000Z")
+    assert snapshot(root) == before
