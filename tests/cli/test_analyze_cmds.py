@@ -234,3 +234,26 @@ def test_sample_logs_tiers_and_named_queries() -> None:
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)
     assert "Skipped" not in run("summary", SAMPLE).stderr
+
+
+def test_container_health_json_never_imports_rich(btree: Path) -> None:
+    """A piped `container-health --json` (skip notice included) runs without importing rich."""
+    import os
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from logtool.cli import app\n"
+        "try:\n"
+        "    app(['container-health', '--json', sys.argv[1]])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('RICH' if any(m.split('.')[0] == 'rich' for m in sys.modules) else 'NO RICH')\n"
+    )
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TTY_COMPATIBLE", "FORCE_COLOR")}
+    done = subprocess.run([sys.executable, "-c", code, str(btree)], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("NO RICH"), done.stdout[-200:]
+    assert "Skipped 8 unreadable line(s)" in done.stderr
