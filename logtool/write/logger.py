@@ -41,6 +41,7 @@ _CRITICAL: Final = 50
 # Correlation ids with these prefixes land in that topic's file without being told.
 _PREFIX_TOPICS: Final = (("trade_", "trade"), ("signal_", "signal"), ("error_", "error"))
 _TRACE_BUFFER: Final = 1000
+_HEAD_LEVELS: Final = (_DEBUG, _INFO, _WARNING, _ERROR, _CRITICAL)
 
 
 _TOPIC_CACHE: dict[str, str | None] = {}
@@ -90,7 +91,7 @@ def _level_method(level: str, levelno: int, doc: str) -> Callable[..., None]:
     (no global or bound context, no router) runs here in one frame; keep it in step with
     _emit, which log() and exception() use.
     """
-    mirror_level = levelno >= _INFO
+    index = _HEAD_LEVELS.index(levelno)
     name = level.lower()
 
     def method(self: ContainerLogger, message: Any, /, **context: Any) -> None:
@@ -107,8 +108,7 @@ def _level_method(level: str, levelno: int, doc: str) -> Callable[..., None]:
                 "internal_scope" in context or "publish_tier" in context
                 or "event_flow" in context or "lifecycle_operation" in context
             ) else SCOPE_COMPONENT_INTERNAL
-            st.submit_log((self._relpath, self._mirror if mirror_level else None, now, level,
-                           self._container_id, self._component, message, scope, cid, context))
+            st.submit_log((self._heads[index], now, message, scope, cid, context))
             if cid is not None:
                 self._correlate(st, now, level, message, cid, levelno, context)
         except Exception as exc:  # noqa: BLE001 - the writer never raises into its host
@@ -133,6 +133,7 @@ class ContainerLogger:
         "_component",
         "_container_id",
         "_flows_relpath",
+        "_heads",
         "_metrics_relpath",
         "_min",
         "_mirror",
@@ -152,6 +153,10 @@ class ContainerLogger:
         self._mirror = mirror
         self._metrics_relpath = f"{base}{METRICS_DIR}/{cid_part}{LOG_SUFFIX}"
         self._flows_relpath = f"{base}{FLOWS_DIR}/{cid_part}{FLOWS_SUFFIX}{LOG_SUFFIX}"
+        # The LogItem head of each level in _HEAD_LEVELS (see sink.LogItem): built once.
+        self._heads = tuple(
+            (self._relpath, mirror if number >= _INFO else None, runtime.level_name(number),
+             self._container_id, self._component) for number in _HEAD_LEVELS)
         self._bound: dict[str, Any] = {}
         self._trace_buffer: deque[dict[str, Any]] | None = None
         self._min = runtime.level_for(self._container_id)
@@ -205,8 +210,8 @@ class ContainerLogger:
             or "event_flow" in context or "lifecycle_operation" in context
         ) else SCOPE_COMPONENT_INTERNAL
         # A LogItem, not a dict: the writer builds the record (see Sink.submit_log).
-        st.submit_log((self._relpath, self._mirror if levelno >= _INFO else None, now, level,
-                       self._container_id, self._component, message, scope, cid, context))
+        st.submit_log(((self._relpath, self._mirror if levelno >= _INFO else None, level,
+                        self._container_id, self._component), now, message, scope, cid, context))
         if cid is not None:
             self._correlate(st, now, level, message, cid, levelno, context)
         if st.router is not None:

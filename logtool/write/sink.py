@@ -45,14 +45,20 @@ class _Rotate(_Flush):
         self.relpath = relpath
 
 
-# What ContainerLogger hands to Sink.submit_log: relpath, mirror, then the LOG_FIELDS values
-# in their order (timestamp as epoch seconds, formatted by the writer).
-LogItem = tuple[str, "str | None", Any, str, str, str, Any, str, "str | None", dict[str, Any]]
+# What ContainerLogger hands to Sink.submit_log: a head that one logger reuses for every
+# record of a level, (relpath, mirror, level, container_id, component_name), then the rest
+# of the LOG_FIELDS values (timestamp as epoch seconds, formatted by the writer). A shared
+# head keeps the queued tuple small and lets the writer skip the head's fields while it
+# stays the same.
+LogHead = tuple[str, "str | None", str, str, str]
+LogItem = tuple[LogHead, Any, Any, str, "str | None", dict[str, Any]]
 
 
 def log_record(item: LogItem) -> dict[str, Any]:
     """The record dict of a LogItem, its timestamp as given (LOG_FIELDS order)."""
-    return dict(zip(contract.LOG_FIELDS, item[2:], strict=True))
+    head, ts, message, scope, corr, context = item
+    values = (ts, head[2], head[3], head[4], message, scope, corr, context)
+    return dict(zip(contract.LOG_FIELDS, values, strict=True))
 
 
 # Three-digit groups for the microseconds: lookups beat a %06d format by 2x in the writer.
@@ -419,6 +425,7 @@ class Sink:
         second, heads = times.cached()
         second_us = second * 1_000_000
         reused: dict[str, Any] = dict.fromkeys(contract.LOG_FIELDS)
+        last_head: Any = None  # the head whose fields reused holds (and relpath, mirror)
         # Records mostly go to the file of the previous one (and its mirror): the current
         # buffers are kept in locals and looked up again only when the path changes.
         last_path: Any = _NO_PATH
@@ -440,6 +447,7 @@ class Sink:
             try:
                 if len(item) == 3:
                     relpath, record, mirror = item
+                    last_head = None  # relpath and mirror are no longer the head's
                     ts = record.get(_TS_FIELD)
                     rt = record.get(_RT_FIELD)
                     if type(ts) is float or type(rt) is float:
@@ -453,8 +461,15 @@ class Sink:
                         if type(rt) is float:
                             record[_RT_FIELD] = times(rt)
                 else:
-                    # A LogItem: the dict is built here, in LOG_FIELDS order.
-                    relpath, mirror, ts, level, cid, comp, message, scope, corr, context = item
+                    # A LogItem: its values go into the batch's one dict (LOG_FIELDS order).
+                    head, ts, message, scope, corr, context = item
+                    if head is not last_head:
+                        relpath, mirror, level, cid, comp = head
+                        record = reused
+                        record["level"] = level
+                        record["container_id"] = cid
+                        record["component_name"] = comp
+                        last_head = head
                     if type(ts) is float:
                         # Microseconds into the cached second: no divmod while it lasts.
                         micro = int(ts * 1_000_000 + 0.5) - second_us
@@ -467,9 +482,6 @@ class Sink:
                     # dict per record, and the keys keep their LOG_FIELDS order.
                     record = reused
                     record["timestamp"] = ts
-                    record["level"] = level
-                    record["container_id"] = cid
-                    record["component_name"] = comp
                     record["message"] = message
                     record["event_scope"] = scope
                     record["correlation_id"] = corr
@@ -482,8 +494,9 @@ class Sink:
                     line = dumps(record, fallback, _ORJSON_OPTS)
             except Exception as exc:  # noqa: BLE001 - never lose a record to its own content
                 if len(item) != 3:
-                    relpath, mirror = item[0], item[1]
+                    relpath, mirror = item[0][0], item[0][1]
                     record = self._formatted_log_record(item)
+                    last_head = None
                 line = self._minimal(record, exc)
             if relpath is not last_path:
                 if lockstep:

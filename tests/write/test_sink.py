@@ -493,9 +493,9 @@ def test_file_that_is_own_file_and_mirror_keeps_record_order(sink: Sink) -> None
 def test_submit_log_items_become_log_records(sink: Sink) -> None:
     """A LogItem is written as a LOG_FIELDS record, time as ISO, mirrored, minimal if refused."""
     ctx = {"n": 1}
-    sink.submit_log(("c/x.log", "master.log", 1700000000.25, "INFO", "c", "x", "hi",
+    sink.submit_log((("c/x.log", "master.log", "INFO", "c", "x"), 1700000000.25, "hi",
                      "component_internal", None, ctx))
-    sink.submit_log(("c/x.log", None, 1700000000.5, "DEBUG", "c", "x", "big",
+    sink.submit_log((("c/x.log", None, "DEBUG", "c", "x"), 1700000000.5, "big",
                      "component_internal", "trade_1", {"n": 2**70}))
     assert sink.flush()
     first, second = (orjson.loads(x) for x in read_lines(sink.root / "c/x.log"))
@@ -542,7 +542,7 @@ def test_mixed_files_and_mirrors_keep_order_and_counts(sink: Sink) -> None:
         if k % 2:
             sink.submit(rel, {"k": k}, mirror)
         else:
-            sink.submit_log((rel, mirror, 1700000000.0 + k, "INFO", "c", "x", "m", "s", None,
+            sink.submit_log(((rel, mirror, "INFO", "c", "x"), 1700000000.0 + k, "m", "s", None,
                              {"k": k}))
         expect[rel].append(k)
         if mirror is not None:
@@ -556,3 +556,28 @@ def test_mixed_files_and_mirrors_keep_order_and_counts(sink: Sink) -> None:
         assert [r.get("k", r.get("context", {}).get("k")) for r in recs] == expect[p], p
     st = sink.stats()
     assert st["written"] == 1200 and st["lines_written"] == 1200 + mirrored
+
+
+def test_shared_log_head_between_plain_records_keeps_each_file(sink: Sink) -> None:
+    """LogItems sharing one head, interleaved with submit() records of other files and with a
+    refused record, each land in their own file with their head's fields."""
+    head = ("c/x.log", "master.log", "INFO", "c", "x")
+    other = ("c/y.log", None, "DEBUG", "c", "y")
+    for k in range(6):
+        sink.submit_log((head, 1700000000.0 + k, "m", "s", None, {"k": k}))
+        if k % 2:
+            sink.submit("p.log", {"k": k}, "q.log")
+        if k == 3:
+            sink.submit_log((head, float("nan"), "bad", "s", None, {"k": "nan"}))
+            sink.submit_log((other, 1700000000.0, "o", "s", None, {"k": "o"}))
+    assert sink.flush()
+    own = [orjson.loads(x) for x in read_lines(sink.root / "c/x.log")]
+    assert [r["message"] for r in own] == ["m", "m", "m", "m", "bad", "m", "m"]
+    assert [r["context"]["k"] for r in own[:4] + own[5:]] == [0, 1, 2, 3, 4, 5]
+    assert {(r["level"], r["component_name"]) for r in own} == {("INFO", "x")}
+    assert "serialize_error" in own[4]
+    assert len(read_lines(sink.root / "master.log")) == 7
+    assert [orjson.loads(x)["k"] for x in read_lines(sink.root / "p.log")] == [1, 3, 5]
+    assert read_lines(sink.root / "q.log") == read_lines(sink.root / "p.log")
+    (y,) = (orjson.loads(x) for x in read_lines(sink.root / "c/y.log"))
+    assert (y["level"], y["component_name"], y["context"]) == ("DEBUG", "y", {"k": "o"})
