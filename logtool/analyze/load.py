@@ -633,21 +633,39 @@ def _create_health_source(con: duckdb.DuckDBPyConnection, files: list[TreeFile],
 def set_health_files(con: duckdb.DuckDBPyConnection, fids: list[int]) -> None:
     """Variables naming the files health_groups_sql scans and their facts (by scanned path).
 
-    lt_health_paths lists the files read in one scan; lt_health_tails the files with an
-    unfinished last line (read one by one, so that line can be found). Per-file facts are
-    MAP lookups on the grouped rows: a join with _files on the path is pushed into the scan
-    as a filename filter and leaves it single-threaded.
+    lt_health_tails lists the files whose unfinished last line is a complete JSON value: they
+    are read one by one so that line can be found and skipped (the window that finds it
+    holds the file's rows). Every other file is in lt_health_paths, read in one streaming
+    scan: an unfinished line that is not valid JSON is an unreadable row there anyway.
+    Per-file facts are MAP lookups on the grouped rows: a join with _files on the path is
+    pushed into the scan as a filename filter and leaves it single-threaded.
     """
+    tails = [int(fid) for fid, text in con.execute(
+        "SELECT fid, partial FROM _files WHERE list_contains($fids, fid) AND partial IS NOT NULL",
+        {"fids": fids}).fetchall() if _tail_may_parse(text)]
     con.execute("SET VARIABLE lt_health_paths = (SELECT coalesce(list(scan_path ORDER BY fid), "
-                "[]) FROM _files WHERE list_contains($fids, fid) AND partial IS NULL)",
-                {"fids": fids})
+                "[]) FROM _files WHERE list_contains($fids, fid) AND NOT list_contains($t, fid))",
+                {"fids": fids, "t": tails})
     con.execute("SET VARIABLE lt_health_tails = (SELECT coalesce(list(scan_path ORDER BY fid), "
-                "[]) FROM _files WHERE list_contains($fids, fid) AND partial IS NOT NULL)",
-                {"fids": fids})
+                "[]) FROM _files WHERE list_contains($t, fid))", {"t": tails})
     con.execute("""SET VARIABLE lt_health_facts = (
   SELECT map(list(scan_path), list({'rel': rel, 'kind': kind, 'container': container_hint,
                                     'component': component_hint}))
   FROM _files WHERE list_contains($fids, fid))""", {"fids": fids})
+
+
+def _tail_may_parse(text: str) -> bool:
+    """Whether an unfinished last line (as _partial_tail read it) could be a JSON record.
+
+    A tail as long as the block read may have been cut: treat it as one that parses.
+    """
+    if len(text) >= _TAIL_BYTES - 4:
+        return True
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 _HEALTH_SCAN = (

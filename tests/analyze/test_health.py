@@ -77,7 +77,7 @@ def test_bad_thresholds_are_refused() -> None:
 
 def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A valid last line without a newline is skipped, cold and with --cache, beside whole files."""
+    """An unfinished last line, valid JSON or cut, is skipped alike cold and with --cache."""
     from fixtures import log, snapshot
 
     monkeypatch.setenv("LOGTOOL_CACHE_DIR", str(tmp_path / "cache"))
@@ -87,6 +87,8 @@ def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
     tail = log("10:00:05", "WARNING", "b", "y", "m")
     body = [log("10:00:02", "INFO", "b", "y", "m"), log("10:00:03", "INFO", "b", "y", "m")]
     put(root / "containers/b/y.log", lines(body) + orjson.dumps(tail))
+    cut = [log("10:00:04", "INFO", "c", "z", "m")]
+    put(root / "containers/c/z.log", lines(cut) + orjson.dumps(tail)[:25])
     before = snapshot(root)
     answers = []
     for cache in (False, True, True):
@@ -95,8 +97,8 @@ def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
         answers.append(([c.to_json() for c in report.containers], report.skipped_lines))
     assert answers[0] == answers[1] == answers[2]
     rows, skipped = answers[0]
-    assert skipped == 1
+    assert skipped == 2
     assert [(r["container_id"], r["records"], r["warnings"], r["errors"]) for r in rows] == [
-        ("a", 2, 0, 1), ("b", 2, 0, 0)]
+        ("a", 2, 0, 1), ("b", 2, 0, 0), ("c", 1, 0, 0)]
     assert rows[1]["last_activity"].endswith("10:00:03.000000Z")
     assert snapshot(root) == before
