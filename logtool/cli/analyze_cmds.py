@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -114,9 +115,7 @@ def container_health(
     if json:
         common.print_json([c.to_json() for c in report.containers])
     else:
-        from logtool.cli import render_analyze  # rich: only when a table is drawn
-
-        render_analyze.health(report, common.out)
+        _renderers().health(report, common.out)
     detail = report.skipped.detail() or " (`logtool summary --json` lists files and lines)"
     common.report_skipped(report.skipped_lines, detail)
 
@@ -130,7 +129,7 @@ def tiers(
 ) -> None:
     """Per tier: flow count and p50/p90/p99/max latency in ms (linear interpolation)."""
     from logtool.analyze.tiers import tier_latencies
-    from logtool.cli import common, render_analyze
+    from logtool.cli import common
 
     with opened(path, archived, cache) as tree:
         report = tier_latencies(tree, by_route=by_route)
@@ -140,7 +139,7 @@ def tiers(
     if json:
         common.print_json([r.to_json() for r in report.rows])
     else:
-        render_analyze.tiers(report, common.out)
+        _renderers().tiers(report, common.out)
     common.report_skipped(report.skipped.total, report.skipped.detail())
 
 
@@ -155,7 +154,7 @@ def errors(
 ) -> None:
     """Error hotspots: top containers, components, messages and codes, and a time histogram."""
     from logtool.analyze.hotspots import error_hotspots
-    from logtool.cli import common, render_analyze
+    from logtool.cli import common
 
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     with opened(path, archived, cache) as tree:
@@ -166,7 +165,7 @@ def errors(
     if json:
         common.print_json(spots.to_json())
     else:
-        render_analyze.hotspots(spots, common.out)
+        _renderers().hotspots(spots, common.out)
     common.report_skipped(spots.skipped.total, spots.skipped.detail())
 
 
@@ -219,14 +218,14 @@ def query(
 ) -> None:
     """Run read-only SQL over the views (logs, flows, correlations, metrics, events...) or a named query."""  # noqa: E501
     from logtool.analyze.query import list_named, parse_param, run_query
-    from logtool.cli import common, render_analyze
+    from logtool.cli import common
 
     if list_:
         named = list_named()
         if json:
             common.print_json(named)
         else:
-            render_analyze.named_queries(named, common.out)
+            _renderers().named_queries(named, common.out)
         return
     if sql is None:
         raise BadInputError("give SQL or a named query", hint="See `logtool query --list`.")
@@ -242,9 +241,9 @@ def query(
     if fmt == "json":
         common.print_json(result.records())
     elif fmt == "csv":
-        render_analyze.csv_rows(result.columns, result.rows)
+        _renderers().csv_rows(result.columns, result.rows)
     else:
-        render_analyze.query_table(result.columns, result.rows, common.out)
+        _renderers().query_table(result.columns, result.rows, common.out)
     common.report_skipped(result.skipped.total, result.skipped.detail())
 
 
@@ -256,7 +255,7 @@ def summary(
 ) -> None:
     """Containers, components, record counts by kind and level, time span, tiers, disk, skipped."""
     from logtool.analyze.summary import summarize
-    from logtool.cli import common, render_analyze
+    from logtool.cli import common
 
     with opened(path, archived, cache) as tree:
         result = summarize(tree)
@@ -265,8 +264,15 @@ def summary(
     if json:
         common.print_json(result.to_json())
     else:
-        render_analyze.summary(result, common.out)
+        _renderers().summary(result, common.out)
     common.report_skipped(result.skipped.total, result.skipped.detail())
+
+
+def _renderers() -> ModuleType:
+    """The rich renderers, imported only when something is drawn (--json never imports rich)."""
+    from logtool.cli import render_analyze
+
+    return render_analyze
 
 
 def _skip_hint(skipped: int) -> str | None:

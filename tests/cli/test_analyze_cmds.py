@@ -236,24 +236,26 @@ def test_sample_logs_tiers_and_named_queries() -> None:
     assert "Skipped" not in run("summary", SAMPLE).stderr
 
 
-def test_container_health_json_never_imports_rich(btree: Path) -> None:
-    """A piped `container-health --json` (skip notice included) runs without importing rich."""
+def test_json_runs_never_import_rich(btree: Path, ctree: Path) -> None:
+    """Piped --json runs (skip notice included) of the analyzer commands never import rich."""
     import os
     import subprocess
 
     code = (
-        "import sys\n"
+        "import json, sys\n"
         "from logtool.cli import app\n"
-        "try:\n"
-        "    app(['container-health', '--json', sys.argv[1]])\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    try:\n"
+        "        app(argv)\n"
+        "    except SystemExit as exc:\n"
+        "        assert not exc.code, (argv, exc.code)\n"
         "print('RICH' if any(m.split('.')[0] == 'rich' for m in sys.modules) else 'NO RICH')\n"
     )
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TTY_COMPATIBLE", "FORCE_COLOR")}
-    done = subprocess.run([sys.executable, "-c", code, str(btree)], capture_output=True,
+    runs = [["container-health", "--json", str(btree)], ["summary", "--json", str(btree)],
+            ["tiers", "--json", str(ctree)], ["errors", "--json", str(ctree)]]
+    env = {k: v for k, v in os.environ.items() if k not in ("TTY_COMPATIBLE", "FORCE_COLOR")}
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(runs)], capture_output=True,
                           text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("NO RICH"), done.stdout[-200:]
-    assert "Skipped 8 unreadable line(s)" in done.stderr
+    assert done.stderr.count("Skipped 8 unreadable line(s)") == 2
