@@ -14,8 +14,8 @@ vanished files are dropped. A corrupt or foreign database is deleted and rebuilt
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import marshal
 import mmap
 import os
 import sqlite3
@@ -190,8 +190,10 @@ def _run_task(task: _Task) -> tuple[list[tuple[bytes, int, int]], int, str | Non
         return [], task.start, f"cannot read: {exc.strerror or exc}"
 
 
-def _run_tasks(tasks: Sequence[_Task], workers: int
-               ) -> dict[int, tuple[list[tuple[bytes, int, int]], int, str | None]]:
+_Results = dict[int, tuple[list[tuple[bytes, int, int]], int, str | None]]
+
+
+def _run_tasks(tasks: Sequence[_Task], workers: int) -> _Results:
     """Results of tasks, split over forked workers when there is enough to do."""
     total = sum(t.size - t.start for t in tasks)
     if workers <= 1 or len(tasks) < 2 or total < PARALLEL_MIN_BYTES or not hasattr(os, "fork"):
@@ -202,38 +204,19 @@ def _run_tasks(tasks: Sequence[_Task], workers: int
         k = loads.index(min(loads))
         buckets[k].append(t)
         loads[k] += (t.size - t.start) * (5 if t.compressed else 1)
-    children = []
-    for bucket in buckets[1:]:
-        if not bucket:
-            continue
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: index, send marshalled rows, leave without any cleanup
-            code = 1
-            try:
-                os.close(read_fd)
-                payload = marshal.dumps({t.index: _run_task(t) for t in bucket})
-                with os.fdopen(write_fd, "wb") as pipe:
-                    pipe.write(payload)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        children.append((bucket, pid, read_fd))
-    results = {t.index: _run_task(t) for t in buckets[0]}
+
+    def run_all(bucket: list[_Task]) -> _Results:
+        return {t.index: _run_task(t) for t in bucket}
+
+    children = [
+        (bucket, *scan.fork_call(functools.partial(run_all, bucket)))
+        for bucket in buckets[1:]
+        if bucket
+    ]
+    results = run_all(buckets[0])
     for bucket, pid, read_fd in children:
-        with os.fdopen(read_fd, "rb") as pipe:
-            payload = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        got = None
-        if status == 0 and payload:
-            try:
-                got = marshal.loads(payload)  # noqa: S302 - our own forked child
-            except (EOFError, ValueError, TypeError):
-                got = None
-        if got is None:
-            got = {t.index: _run_task(t) for t in bucket}
-        results.update(got)
+        got = scan.fork_result(pid, read_fd)
+        results.update(run_all(bucket) if got is None else got)
     return results
 
 

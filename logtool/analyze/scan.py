@@ -7,10 +7,10 @@ import mmap
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 # The value of a "correlation_id" key as JSON encoders write it (body of the string, raw).
 ID_FIELD_RE = re.compile(rb'"correlation_id"[ \t]*:[ \t]*"([^"\n]*)"')
@@ -195,19 +195,15 @@ def _split(files: Sequence[Scannable], workers: int) -> list[list[int]]:
     return buckets
 
 
-def _fork_scan(files: Sequence[Scannable], indexes: list[int], needles: Sequence[bytes],
-               limit: int | None) -> tuple[int, int]:
-    """Start a child process scanning indexes; returns (pid, read end of its result pipe)."""
+def fork_call(fn: Callable[[], Any]) -> tuple[int, int]:
+    """Run fn() in a forked child; returns (pid, the pipe its marshalled result arrives on)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child: scan, send marshalled tuples, leave without running any cleanup
+    if pid == 0:  # child: compute, send the marshalled result, leave without running any cleanup
         code = 1
         try:
             os.close(read_fd)
-            hits, unreadable = _scan_many(files, indexes, needles, limit)
-            payload = marshal.dumps(
-                ([(h.file_index, h.offset, h.line, h.partial) for h in hits], unreadable)
-            )
+            payload = marshal.dumps(fn())
             with os.fdopen(write_fd, "wb") as pipe:
                 pipe.write(payload)
             code = 0
@@ -217,17 +213,36 @@ def _fork_scan(files: Sequence[Scannable], indexes: list[int], needles: Sequence
     return pid, read_fd
 
 
-def _collect(pid: int, read_fd: int) -> tuple[list[Hit], dict[int, str]] | None:
-    """The child's result, or None when it failed (the caller then scans those files itself)."""
+def fork_result(pid: int, read_fd: int) -> Any | None:
+    """The result of a fork_call child, or None when it failed (the caller then does the work)."""
     with os.fdopen(read_fd, "rb") as pipe:
         payload = pipe.read()
     _, status = os.waitpid(pid, 0)
     if status != 0 or not payload:
         return None
     try:
-        raw_hits, unreadable = marshal.loads(payload)  # noqa: S302 - our own forked child
+        return marshal.loads(payload)  # noqa: S302 - our own forked child
     except (EOFError, ValueError, TypeError):
         return None
+
+
+def _fork_scan(files: Sequence[Scannable], indexes: list[int], needles: Sequence[bytes],
+               limit: int | None) -> tuple[int, int]:
+    """Start a child process scanning indexes; returns (pid, read end of its result pipe)."""
+
+    def work() -> tuple[list[tuple[int, int, bytes, bool]], dict[int, str]]:
+        hits, unreadable = _scan_many(files, indexes, needles, limit)
+        return [(h.file_index, h.offset, h.line, h.partial) for h in hits], unreadable
+
+    return fork_call(work)
+
+
+def _collect(pid: int, read_fd: int) -> tuple[list[Hit], dict[int, str]] | None:
+    """The child's result, or None when it failed (the caller then scans those files itself)."""
+    got = fork_result(pid, read_fd)
+    if got is None:
+        return None
+    raw_hits, unreadable = got
     return [Hit(*h) for h in raw_hits], dict(unreadable)
 
 

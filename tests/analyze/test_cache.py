@@ -83,6 +83,28 @@ def run(root: Path, cid: str) -> dict[str, Any]:
     return trace_mod.trace(root, cid, cache=True, workers=1).to_json()
 
 
+def test_index_built_by_forked_workers_equals_one_built_in_process(
+    env: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Splitting the indexing over a forked worker gives the same rows and the same answer."""
+    root, _ = env
+    one = trace_mod.trace(root, "t_1", cache=True, workers=1).to_json()
+    rows_one = sqlite3.connect(cache.cache_dir(root) / "trace.sqlite").execute(
+        "SELECT * FROM files ORDER BY rel"
+    ).fetchall()
+    monkeypatch.setattr(cache, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache-forked"))
+    two = trace_mod.trace(root, "t_1", cache=True, workers=2).to_json()
+    assert two["cache"]["built"] is True and two["cache"]["new"] == 3
+    rows_two = sqlite3.connect(cache.cache_dir(root) / "trace.sqlite").execute(
+        "SELECT * FROM files ORDER BY rel"
+    ).fetchall()
+    assert [r[:5] for r in rows_two] == [r[:5] for r in rows_one]
+    assert {k: v for k, v in two.items() if k != "cache"} == {
+        k: v for k, v in one.items() if k != "cache"
+    }
+
+
 def test_first_run_builds_then_reuses_and_answers_like_the_cold_path(
     env: tuple[Path, Path],
 ) -> None:
