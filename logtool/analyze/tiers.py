@@ -44,7 +44,6 @@ class TiersReport:
 
 def tier_latencies(tree: Tree, *, by_route: bool = False) -> TiersReport:
     """Per tier (or per tier and source → target) count, p50/p90/p99 (quantile_cont) and max."""
-    name = "tiers_by_route" if by_route else "tiers"
     # Joining flows with logs reads every log file; only pay for it when a flow needs it.
     derive = named_rows(tree, "flows_without_latency")[0]["n"] > 0
     rows = [
@@ -52,7 +51,7 @@ def tier_latencies(tree: Tree, *, by_route: bool = False) -> TiersReport:
             tier=r["tier"], count=int(r["count"]), measured=int(r["measured"]),
             p50_ms=r["p50_ms"], p90_ms=r["p90_ms"], p99_ms=r["p99_ms"], max_ms=r["max_ms"],
             source=r.get("source"), target=r.get("target"))
-        for r in named_rows(tree, name, {"derive": derive})
+        for r in named_rows(tree, "tiers", {"derive": derive, "by_route": by_route})
     ]
     read = ["flows", "logs"] if derive else ["flows"]
     return TiersReport(rows, by_route, tree.skipped_in(read))
