@@ -228,16 +228,16 @@ def build_bad_tree(root: Path) -> dict[str, tuple[int, int | None]]:
     }
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, float, str]]:
-    """Every file under root (no symlinks followed) with size, mtime and sha256."""
+def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under root (no symlinks followed) with size, mtime_ns and sha256."""
     out = {}
     for path in sorted(root.rglob("*")):
         if path.is_file():
             st = path.stat()
             out[str(path.relative_to(root))] = (
-                st.st_size, st.st_mtime, hashlib.sha256(path.read_bytes()).hexdigest())
+                st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
     dirs = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir())
-    out["<dirs>"] = (len(dirs), 0.0, "|".join(dirs))
+    out["<dirs>"] = (len(dirs), 0, "|".join(dirs))
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import sqlite3
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import snapshot
 
 from logtool.analyze import cache
 from logtool.analyze import trace as trace_mod
@@ -63,19 +63,6 @@ def stored(root: Path) -> dict[str, dict[str, Any]]:
         }
     finally:
         con.close()
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file under root with size, mtime_ns and content hash."""
-    return {
-        str(p.relative_to(root)): (
-            p.stat().st_size,
-            p.stat().st_mtime_ns,
-            hashlib.sha256(p.read_bytes()).hexdigest(),
-        )
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def run(root: Path, cid: str) -> dict[str, Any]:

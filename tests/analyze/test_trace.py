@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import snapshot
 
 from logtool.analyze import trace as trace_mod
 from logtool.errors import BadInputError, NotFoundError
@@ -114,19 +114,6 @@ def build_tree(root: Path) -> Path:
         ],
     )
     return root
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file under root with size, mtime_ns and content hash."""
-    return {
-        str(p.relative_to(root)): (
-            p.stat().st_size,
-            p.stat().st_mtime_ns,
-            hashlib.sha256(p.read_bytes()).hexdigest(),
-        )
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_visits_hops_and_total_match_hand_computation(tmp_path: Path) -> None:
