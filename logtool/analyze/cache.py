@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logtool.analyze import scan
+from logtool.analyze import answers, scan
 from logtool.analyze.tree import TreeFile
 from logtool.errors import BadInputError, LogtoolError
 
-CACHE_ENV = "LOGTOOL_CACHE_DIR"
+CACHE_ENV = answers.CACHE_ENV
 SCHEMA_VERSION = "1"
 BLOCK_BYTES = 256 * 1024
 _FINGERPRINT_BYTES = 4096
@@ -53,11 +53,7 @@ _BULK_ROWS = 200_000
 
 def cache_root() -> Path:
     """Where catalogs live: $LOGTOOL_CACHE_DIR, else $XDG_CACHE_HOME/logtool or ~/.cache/logtool."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "logtool"
+    return Path(answers.cache_home())
 
 
 def cache_dir(tree_path: Path) -> Path:
