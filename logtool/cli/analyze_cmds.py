@@ -54,6 +54,7 @@ def opened(path: Path | None, archived: bool, cache: bool, *, light: bool = Fals
     from logtool.cli import common
 
     root = path if path is not None else common.default_root()
+    common.note_tree(root, archived)
     if not common.progress_enabled():
         tree = open_tree(root, archived=archived, cache=cache, light=light)
     else:
@@ -66,6 +67,7 @@ def opened(path: Path | None, archived: bool, cache: bool, *, light: bool = Fals
                 bar.update(task, completed=done, total=total)
 
             tree = open_tree(root, archived=archived, cache=cache, progress=step, light=light)
+    common.note_catalog(getattr(tree, "cache_stats", None))
     try:
         yield tree
     finally:

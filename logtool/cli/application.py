@@ -1,8 +1,9 @@
-"""The typer application: registers every command; LogtoolError becomes `Error:` + exit code."""
+"""The typer application: LogtoolError becomes `Error:` + exit code; commands load on demand."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import typer
@@ -11,14 +12,22 @@ from typer.core import TyperGroup
 from logtool.errors import LogtoolError
 
 # Each module defines register(app); command bodies import the library lazily so that
-# `logtool trace` does not pay for duckdb or pyarrow when it does not need them.
-COMMAND_MODULES = (
-    "logtool.cli.trace_cmd",
-    "logtool.cli.analyze_cmds",
-    "logtool.cli.prune_cmd",
-    "logtool.cli.ops_cmds",
-    "logtool.cli.demo_cmd",
-)
+# `logtool trace` does not pay for duckdb or pyarrow when it does not need them. A run
+# registers only the module of the command it names: building every command's parameters
+# costs ~60 ms, more than a stored answer takes in all.
+COMMANDS: dict[str, str] = {
+    "trace": "logtool.cli.trace_cmd",
+    "container-health": "logtool.cli.analyze_cmds",
+    "tiers": "logtool.cli.analyze_cmds",
+    "errors": "logtool.cli.analyze_cmds",
+    "export": "logtool.cli.analyze_cmds",
+    "query": "logtool.cli.analyze_cmds",
+    "summary": "logtool.cli.analyze_cmds",
+    "prune": "logtool.cli.prune_cmd",
+    "status": "logtool.cli.ops_cmds",
+    "demo": "logtool.cli.demo_cmd",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class LogtoolGroup(TyperGroup):
@@ -49,36 +58,87 @@ class LogtoolGroup(TyperGroup):
         return option
 
 
-app = typer.Typer(
-    cls=LogtoolGroup,
-    name="logtool",
-    help="Analyze container-aware log trees: trace ids, container health, tier latencies, errors.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+def build(command: str | None = None) -> typer.Typer:
+    """The application with every command, or only with the module defining command."""
+    app = typer.Typer(
+        cls=LogtoolGroup,
+        name="logtool",
+        help="Analyze container-aware log trees: trace ids, container health, tier latencies, "
+        "errors.",
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    wanted = COMMANDS.get(command or "")
+    if command != "version":
+        for name in COMMAND_MODULES:
+            if wanted is None or name == wanted:
+                importlib.import_module(name).register(app)
+    app.command()(version)
+    return app
 
 
+_full: list[typer.Typer] = []
 
-@app.callback()
+
+def full_app() -> typer.Typer:
+    """The application with every command (built once a process)."""
+    if not _full:
+        _full.append(build())
+    return _full[0]
+
+
 def _root() -> None:
     """Analyze container-aware log trees: trace ids, container health, tier latencies, errors."""
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
-@app.command()
 def version() -> None:
     """Print logtool's version and the log-tree format version it reads and writes."""
     from logtool import __version__
     from logtool.contract import FORMAT_VERSION
 
     typer.echo(f"logtool {__version__} (tree format {FORMAT_VERSION})")
+
+
+def run(argv: list[str]) -> None:
+    """Run the command argv names; a --cache answer that qualifies is stored for next time."""
+    from logtool.analyze import answers
+    from logtool.cli import common, stdout_is_terminal
+
+    app = build(argv[0] if argv else None)
+    recording = answers.start(argv, stdout_is_terminal=stdout_is_terminal())
+    if recording is None:
+        app()
+        return
+    tee = _Tee(sys.stdout)
+    sys.stdout = tee
+    common.recording = recording
+    succeeded = False
+    try:
+        app()
+        succeeded = True
+    except SystemExit as exc:  # typer ends every run this way
+        succeeded = exc.code in (0, None)
+        raise
+    finally:
+        sys.stdout = tee.inner
+        common.recording = None
+        if succeeded:
+            recording.save("".join(tee.parts))
+
+
+class _Tee:
+    """stdout that also keeps what was written (what a stored answer prints again)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return int(self.inner.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

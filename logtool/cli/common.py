@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from logtool.analyze.answers import Recording
 
 ROOT_ENV = "LOGTOOL_ROOT"
 PIPED_WIDTH = 200
@@ -20,6 +20,8 @@ PIPED_WIDTH = 200
 out: Console
 err: Console
 _consoles: dict[str, Console] = {}
+# Set by application.run while a --cache run may become a stored answer (answers.py).
+recording: Recording | None = None
 
 
 def __getattr__(name: str) -> Console:
@@ -50,8 +52,22 @@ def default_root() -> Path:
     return Path(os.environ.get(ROOT_ENV) or "logs")
 
 
+def note_tree(root: Path, archived: bool) -> None:
+    """Tell a recording run which tree it reads, before reading it."""
+    if recording is not None:
+        recording.tree(root, archived)
+
+
+def note_catalog(stats: dict[str, Any] | None) -> None:
+    """Tell a recording run what the --cache catalog did (parsing means no stored answer)."""
+    if recording is not None:
+        recording.catalog(stats)
+
+
 def print_json(data: Any) -> None:
     """Write data to stdout as indented JSON (datetimes, paths and the like as strings)."""
+    import orjson  # here, not at the top: a stored answer is printed without it
+
     sys.stdout.write(
         orjson.dumps(
             data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str
@@ -63,6 +79,8 @@ def print_json(data: Any) -> None:
 
 def report_skipped(skipped: int, detail: str = "") -> None:
     """Tell the user on stderr how many input lines were skipped as unreadable."""
+    if recording is not None:
+        recording.skipped(skipped, detail)
     if not skipped:
         return
     text = f"Skipped {skipped} unreadable line(s){detail}"

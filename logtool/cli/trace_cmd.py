@@ -24,7 +24,9 @@ def trace(
     from logtool.cli import common
 
     root = path if path is not None else common.default_root()
+    common.note_tree(root, archived)
     result = run_trace(root, correlation_id, archived=archived, cache=cache)
+    common.note_catalog(result.cache)
     data = result.to_json()
     if json:
         common.print_json(data)
