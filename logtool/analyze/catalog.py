@@ -49,6 +49,7 @@ def _sql_fingerprint() -> str:
     """A hash of the SQL that turns lines into rows: a catalog made by other SQL is rebuilt."""
     parts = [load.normalize_sql(k, "src") for k in ("logs", "flows", "correlations", "metrics")]
     parts += [load.normalize_sql("events", "src", t) for t in contract.EVENT_TYPES]
+    parts.append(load.health_groups_sql())
     parts.append(CATALOG_VERSION)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
