@@ -6,9 +6,8 @@ loading the CLI framework. An answer is keyed by the exact arguments, the workin
 and the environment variables that shape output, and it holds only while the state it was
 made from holds: every entry under the opened path (name, type, size, mtime, inode, device;
 a symlink's target too), the tree markers at and above it, and logtool's own code and
-queries. It is stored only from a run that exited 0, found the catalog already current (so
-what it printed about the catalog is what a replay would print) and saw the same state
-before and after its work.
+queries. It is stored only from a run that exited 0 and saw the same state before and after
+its work. What a run did to the catalog is a notice on stderr, not output: it is not stored.
 
 This module runs before anything else in the CLI: it imports only small stdlib modules (and
 os.path rather than pathlib, whose import alone costs a third of a replay).
@@ -41,7 +40,6 @@ _SCHEMA = (
     "archived INTEGER NOT NULL, state TEXT NOT NULL, output TEXT NOT NULL, "
     "skipped INTEGER NOT NULL, skipped_detail TEXT NOT NULL, made REAL NOT NULL)"
 )
-_WORK_FREE = ("reused", "used", "dir")  # catalog stats that do not mean work was done
 
 
 def cache_home() -> str:
@@ -60,7 +58,11 @@ def answer_key(argv: list[str], *, stdout_is_terminal: bool) -> str | None:
     if any(a in ("-h", "--help") or a.startswith("--cache=") for a in argv):
         return None
     env = "\0".join(f"{k}={os.environ.get(k, '')}" for k in _ENV_KEYS)
-    return "\n".join((__version__, os.getcwd(), env, *argv))
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed: relative paths mean nothing now
+        return None
+    return "\n".join((__version__, cwd, env, *argv))
 
 
 def tree_state(path: str, archived: bool) -> str | None:
@@ -182,24 +184,17 @@ class Recording:
         self.root: str | None = None
         self.archived = False
         self.before: str | None = None
-        # None until the catalog reports: a run that never used it cannot vouch for it.
-        self.work_free: bool | None = None
+        self.single_tree = True
         self.skips: list[tuple[int, str]] = []
 
     def tree(self, path: os.PathLike[str] | str, archived: bool) -> None:
         """The tree this run reads: its state now, before any of it is read."""
         if self.root is not None:
-            self.work_free = False  # two trees in one run: not an answer we can vouch for
+            self.single_tree = False  # two trees in one run: not an answer we can vouch for
             return
         self.root = os.path.abspath(os.fspath(path))
         self.archived = archived
         self.before = tree_state(self.root, archived)
-
-    def catalog(self, stats: dict[str, object] | None) -> None:
-        """The catalog's report for this run: any parsing or indexing means no answer is kept."""
-        idle = bool(stats) and not any(v for k, v in (stats or {}).items()
-                                       if k not in _WORK_FREE)
-        self.work_free = idle and self.work_free is not False
 
     def skipped(self, count: int, detail: str) -> None:
         """A skipped-lines notice this run printed (replayed as a notice, not as bytes)."""
@@ -207,7 +202,7 @@ class Recording:
 
     def save(self, output: str) -> bool:
         """Store output as this invocation's answer if the run qualifies; True when stored."""
-        if (not self.work_free or self.root is None or self.before is None
+        if (not self.single_tree or self.root is None or self.before is None
                 or len(self.skips) > 1 or len(output) > MAX_OUTPUT_CHARS
                 or tree_state(self.root, self.archived) != self.before):
             return False

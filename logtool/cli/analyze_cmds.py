@@ -67,7 +67,7 @@ def opened(path: Path | None, archived: bool, cache: bool, *, light: bool = Fals
                 bar.update(task, completed=done, total=total)
 
             tree = open_tree(root, archived=archived, cache=cache, progress=step, light=light)
-    common.note_catalog(getattr(tree, "cache_stats", None))
+    common.report_catalog(getattr(tree, "cache_stats", None))
     try:
         yield tree
     finally:

@@ -58,12 +58,6 @@ def note_tree(root: Path, archived: bool) -> None:
         recording.tree(root, archived)
 
 
-def note_catalog(stats: dict[str, Any] | None) -> None:
-    """Tell a recording run what the --cache catalog did (parsing means no stored answer)."""
-    if recording is not None:
-        recording.catalog(stats)
-
-
 def print_json(data: Any) -> None:
     """Write data to stdout as indented JSON (datetimes, paths and the like as strings)."""
     import orjson  # here, not at the top: a stored answer is printed without it
@@ -81,13 +75,36 @@ def report_skipped(skipped: int, detail: str = "") -> None:
     """Tell the user on stderr how many input lines were skipped as unreadable."""
     if recording is not None:
         recording.skipped(skipped, detail)
-    if not skipped:
+    if skipped:
+        _notice(f"Skipped {skipped} unreadable line(s){detail}", "yellow")
+
+
+# What a --cache catalog (or trace index) report calls each kind of file it had to read.
+_CATALOG_WORK = (("new", "new"), ("appended", "grown"), ("reparsed", "re-read"),
+                 ("reindexed", "re-read"), ("dropped", "gone"))
+
+
+def report_catalog(stats: dict[str, Any] | None) -> None:
+    """Tell the user on stderr what the --cache catalog had to read this run, if anything.
+
+    A notice, not data: the answer on stdout is the same whether or not the catalog was
+    brought up to date, which is what lets a stored answer be printed again (answers.py).
+    """
+    if not stats:
         return
-    text = f"Skipped {skipped} unreadable line(s){detail}"
+    parts = [f"{stats[key]} {label}" for key, label in _CATALOG_WORK if stats.get(key)]
+    if not parts:
+        return
+    read = int(stats.get("bytes_parsed", stats.get("bytes_indexed", 0)) or 0)
+    _notice(f"Catalog {stats.get('dir', '')} brought up to date: {', '.join(parts)} file(s), "
+            f"{read / 1024**2:.1f} MiB read", "dim")
+
+
+def _notice(text: str, style: str) -> None:
     if "err" in _consoles or _stderr_is_terminal():
         from rich.markup import escape
 
-        _console("err").print(f"[yellow]{escape(text)}[/yellow]")
+        _console("err").print(f"[{style}]{escape(text)}[/{style}]")
     else:
         # Piped stderr gets no colour anyway: plain text spares a --json run importing rich.
         sys.stderr.write(text + "\n")

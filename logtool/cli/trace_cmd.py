@@ -26,8 +26,8 @@ def trace(
     root = path if path is not None else common.default_root()
     common.note_tree(root, archived)
     result = run_trace(root, correlation_id, archived=archived, cache=cache)
-    common.note_catalog(result.cache)
     data = result.to_json()
+    common.report_catalog(data.pop("cache"))
     if json:
         common.print_json(data)
     else:

@@ -22,13 +22,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return where
 
 
-def record(argv: list[str], tree: Path, output: str, *, stats: dict | None = None,
+def record(argv: list[str], tree: Path, output: str,
            skips: list[tuple[int, str]] = ()) -> bool:
     """One recording run over tree that printed output; whether it was stored."""
     recording = answers.start(argv, stdout_is_terminal=False)
     assert recording is not None
     recording.tree(tree, False)
-    recording.catalog({"reused": 3, "appended": 0, "new": 0} if stats is None else stats)
     for count, detail in skips:
         recording.skipped(count, detail)
     return recording.save(output)
@@ -127,24 +126,25 @@ def test_a_stored_answer_is_replayed_until_the_tree_changes(tmp_path: Path, home
     assert answers.lookup(ARGV, stdout_is_terminal=False) is None
 
 
-def test_runs_that_did_catalog_work_or_saw_the_tree_change_are_not_stored(
+def test_runs_that_saw_a_change_read_two_trees_or_none_are_not_stored(
         tmp_path: Path, home: Path) -> None:
-    """Parsing, indexing, no catalog report, two notices or a change mid-run: nothing stored."""
+    """No tree noted, two trees, two skip notices, a change mid-run: nothing is stored."""
     tree = build_container_tree(tmp_path / "logs")
-    assert not record(ARGV, tree, "x", stats={"reused": 1, "appended": 1})
-    assert not record(ARGV, tree, "x", stats={"used": True, "built": True})
     recording = answers.start(ARGV, stdout_is_terminal=False)
     assert recording is not None
+    assert not recording.save("no tree")
     recording.tree(tree, False)
-    assert not recording.save("no catalog report")
+    recording.tree(tmp_path, False)
+    assert not recording.save("two trees")
     assert not record(ARGV, tree, "x", skips=[(1, ""), (2, "")])
     recording = answers.start(ARGV, stdout_is_terminal=False)
     assert recording is not None
     recording.tree(tree, False)
-    recording.catalog({"reused": 5, "dir": "/c"})
     put(tree / "containers/late_1/main.log", b"")
     assert not recording.save("changed while running")
     assert answers.lookup(ARGV, stdout_is_terminal=False) is None
+    assert record(ARGV, tree, "unchanged")
+    assert answers.lookup(ARGV, stdout_is_terminal=False) == ("unchanged", 0, "")
 
 
 def test_store_keeps_the_newest_answers_and_survives_a_corrupt_file(
