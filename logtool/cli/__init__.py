@@ -12,9 +12,11 @@ if TYPE_CHECKING:
 def main() -> None:
     """Console-script entry point."""
     argv = sys.argv[1:]
-    from logtool.analyze import answers
+    stored = None
+    if "--cache" in argv:  # only --cache runs have stored answers (answers.answer_key)
+        from logtool.analyze import answers
 
-    stored = answers.lookup(argv, stdout_is_terminal=stdout_is_terminal())
+        stored = answers.lookup(argv, stdout_is_terminal=stdout_is_terminal())
     if stored is not None:
         output, skipped, detail = stored
         sys.stdout.write(output)

@@ -76,6 +76,8 @@ def build(command: str | None = None) -> typer.Typer:
         for name in COMMAND_MODULES:
             if wanted is None or name == wanted:
                 importlib.import_module(name).register(app)
+    if wanted is not None:  # typer builds the parameters of every registered command
+        app.registered_commands = [c for c in app.registered_commands if c.name == command]
     app.command()(version)
     return app
 
@@ -104,11 +106,14 @@ def version() -> None:
 
 def run(argv: list[str]) -> None:
     """Run the command argv names; a --cache answer that qualifies is stored for next time."""
-    from logtool.analyze import answers
     from logtool.cli import common, stdout_is_terminal
 
     app = build(argv[0] if argv else None)
-    recording = answers.start(argv, stdout_is_terminal=stdout_is_terminal())
+    recording = None
+    if "--cache" in argv:  # answers imports sqlite3 and hashlib: only for runs it may keep
+        from logtool.analyze import answers
+
+        recording = answers.start(argv, stdout_is_terminal=stdout_is_terminal())
     if recording is None:
         app()
         return
