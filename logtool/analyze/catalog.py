@@ -467,7 +467,9 @@ def _skips(con: duckdb.DuckDBPyConnection, files: list[TreeFile]
     ends = dict(con.execute("SELECT rel, ingested FROM cat.files").fetchall())
     for tf in files:
         end = ends.get(tf.rel)
-        if not tf.compressed and end is not None and tf.size > end:
-            # Bytes after the last newline: a line still being written, not parsed yet.
+        if (not tf.compressed and end is not None and tf.size > end
+                and load.has_content(tf.path, end, tf.size)):
+            # Bytes after the last newline: a line still being written, not parsed yet
+            # (whitespace alone is no line, as a cold read_json sees it).
             pre.add(tf.rel, 1, int(ingested[tf.rel]) + 1, "unfinished last line")
     return pre, per_view

@@ -450,9 +450,27 @@ def _gzip_scan_path(tf: TreeFile, tmpdir: Path, skipped: Skipped) -> Path:
             broken = True
     if broken:
         skipped.add(tf.rel, 1, lines + 1, "truncated or corrupt gzip")
-    elif tail:
+    elif tail.strip(_JSON_SPACE):
         skipped.add(tf.rel, 1, lines + 1, "unfinished last line")
     return out
+
+
+_JSON_SPACE = b" \t\r\n"
+
+
+def has_content(path: Path, start: int, end: int) -> bool:
+    """Whether bytes start..end of path hold anything but JSON whitespace (read in blocks)."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        left = end - start
+        while left > 0:
+            block = fh.read(min(left, 1 << 16))
+            if not block:
+                return False
+            if block.strip(_JSON_SPACE):
+                return True
+            left -= len(block)
+    return False
 
 
 def _partial_tail(tf: TreeFile) -> str | None:

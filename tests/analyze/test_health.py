@@ -89,6 +89,10 @@ def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
     put(root / "containers/b/y.log", lines(body) + orjson.dumps(tail))
     cut = [log("10:00:04", "INFO", "c", "z", "m")]
     put(root / "containers/c/z.log", lines(cut) + orjson.dumps(tail)[:25])
+    # Whitespace after the last newline is no line at all, cold or cached, plain or gzipped.
+    spaced = [log("10:00:02", "INFO", "d", "w", "m")]
+    put(root / "containers/d/w.log", lines(spaced) + b" \t ")
+    put(root / "containers/d/w.20261121T000000.log.gz", lines(spaced) + b"  ", gz=True)
     before = snapshot(root)
     answers = []
     for cache in (False, True, True):
@@ -99,6 +103,6 @@ def test_valid_unfinished_last_line_is_skipped_cold_and_cached(
     rows, skipped = answers[0]
     assert skipped == 2
     assert [(r["container_id"], r["records"], r["warnings"], r["errors"]) for r in rows] == [
-        ("a", 2, 0, 1), ("b", 2, 0, 0), ("c", 1, 0, 0)]
+        ("a", 2, 0, 1), ("b", 2, 0, 0), ("c", 1, 0, 0), ("d", 2, 0, 0)]
     assert rows[1]["last_activity"].endswith("10:00:03.000000Z")
     assert snapshot(root) == before
