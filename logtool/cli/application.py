@@ -115,14 +115,14 @@ def run(argv: list[str]) -> None:
 
         recording = answers.start(argv, stdout_is_terminal=stdout_is_terminal())
     if recording is None:
-        app()
+        app(args=argv)
         return
     tee = _Tee(sys.stdout)
     sys.stdout = tee
     common.recording = recording
     succeeded = False
     try:
-        app()
+        app(args=argv)
         succeeded = True
     except SystemExit as exc:  # typer ends every run this way
         succeeded = exc.code in (0, None)
