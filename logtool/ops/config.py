@@ -60,7 +60,8 @@ class LogLevels:
 
 @dataclass(frozen=True)
 class PerformanceConfig:
-    """Writer tuning: batching, flushing, rotation size, gzip of rotated files."""
+    """Writer and router tuning: flush cadence of the backends, rotation size, gzip of rotated
+    files (with retention_policy.compression_enabled: both must be on)."""
 
     async_writing: bool = True
     batch_size: int = 1000
@@ -536,6 +537,10 @@ def _performance(sec: _Section) -> PerformanceConfig:
         max_file_size_mb=sec.get("max_file_size_mb", _positive, d.max_file_size_mb),
         enable_compression=sec.get("enable_compression", _bool, d.enable_compression),
     )
+    if not cfg.async_writing:
+        # Accepting it would promise synchronous writes the writer does not make.
+        raise sec.fail("async_writing", "must be true: logtool's writer always writes from "
+                       "its own background thread (logtool.flush() waits for it)")
     sec.done()
     return cfg
 

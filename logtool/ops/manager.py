@@ -310,8 +310,9 @@ class LogManager:
             # Live files due for archiving are renamed aside under an exclusive flock by
             # retention (the writer's own rotation protocol): the writer reopens a fresh file
             # and nothing lands in the one being archived.
-            actions = retention.plan(self.root, policy,
-                                     compress_rotated=policy.compression_enabled)
+            compress = (policy.compression_enabled
+                        and self.config.logging.performance.enable_compression)
+            actions = retention.plan(self.root, policy, compress_rotated=compress)
             result = retention.apply(self.root, actions, policy=policy)
         except BadInputError as exc:
             summary["errors"].append(str(exc))

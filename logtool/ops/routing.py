@@ -34,12 +34,16 @@ class Router:
 
     def __init__(self, backends: Mapping[str, Backend], rules: Sequence[RoutingRule], *,
                  environment: str = "dev", global_context: Mapping[str, Any] | None = None,
-                 queue_size: int = 10_000, flush_interval_seconds: float = 1.0) -> None:
+                 queue_size: int = 10_000, flush_interval_seconds: float = 1.0,
+                 batch_size: int = 1000) -> None:
         self.backends = dict(backends)
         self.rules = tuple(rules)
         self.environment = environment
         self.global_context = dict(global_context or {})
         self.flush_interval_seconds = flush_interval_seconds
+        # Backends are flushed every flush_interval_seconds or every batch_size records
+        # delivered, whichever comes first (the config's performance section).
+        self.batch_size = batch_size
         # A deque: append/popleft are atomic under the GIL, so the caller takes no lock. The
         # bound is checked before appending (it may be exceeded by a few records under races).
         self._queue: deque[tuple[str, Mapping[str, Any]] | _Flush | None] = deque()
@@ -83,7 +87,8 @@ class Router:
             raise
         return cls(built, lg.routing_rules, environment=lg.environment,
                    global_context=lg.global_context, queue_size=queue_size,
-                   flush_interval_seconds=lg.performance.flush_interval_seconds)
+                   flush_interval_seconds=lg.performance.flush_interval_seconds,
+                   batch_size=lg.performance.batch_size)
 
     # ---------------------------------------------------------------- the caller's side
 
@@ -123,6 +128,7 @@ class Router:
 
     def _run(self) -> None:
         next_flush = time.monotonic() + self.flush_interval_seconds
+        pending = 0  # records delivered since the last flush
         pop = self._queue.popleft
         while True:
             try:
@@ -133,10 +139,12 @@ class Router:
                     continue
                 self._flush_backends(periodic=True)
                 next_flush = time.monotonic() + self.flush_interval_seconds
+                pending = 0
                 continue
             if time.monotonic() >= next_flush and not isinstance(item, _Flush):
                 self._flush_backends(periodic=True)
                 next_flush = time.monotonic() + self.flush_interval_seconds
+                pending = 0
             if item is None:
                 self._flush_backends()
                 return
@@ -144,8 +152,14 @@ class Router:
                 self._flush_backends()
                 item.done.set()
                 next_flush = time.monotonic() + self.flush_interval_seconds
+                pending = 0
                 continue
             self._deliver(*item)
+            pending += 1
+            if pending >= self.batch_size:
+                self._flush_backends(periodic=True)
+                next_flush = time.monotonic() + self.flush_interval_seconds
+                pending = 0
 
     def _idle_wait(self, next_flush: float) -> bool:
         """Sleep until a record arrives (False: look again) or the periodic flush is due (True)."""

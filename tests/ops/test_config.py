@@ -200,6 +200,8 @@ def test_variable_expansion(tmp_path: Path) -> None:
          "      max_level: INFO\n", "logging.routing_rules[0].max_level", "below"),
         ("logging: [1, 2]\n", "logging", "mapping"),
         ("surprise: 1\n", "surprise", "unknown key"),
+        ("logging:\n  performance: {async_writing: false}\n",
+         "logging.performance.async_writing", "background thread"),
     ],
 )
 def test_invalid_values_name_file_and_key(tmp_path: Path, text: str, key: str,

@@ -26,13 +26,14 @@ DAY = 86_400
 
 def make_config(retention: RetentionPolicy | None = None, *, max_file_size_mb: float = 100.0,
                 disk_gb: float | None = None, error_rate: float = 10.0,
-                check_interval: float = 3600.0) -> LogtoolConfig:
+                check_interval: float = 3600.0, compression: bool = True) -> LogtoolConfig:
     """A config built in code (the file loader has its own tests)."""
     base = LogtoolConfig()
     logging_cfg = replace(
         base.logging,
         retention=retention or RetentionPolicy(),
-        performance=PerformanceConfig(max_file_size_mb=max_file_size_mb),
+        performance=PerformanceConfig(max_file_size_mb=max_file_size_mb,
+                                      enable_compression=compression),
         monitoring=MonitoringConfig(disk_usage_alert_threshold_gb=disk_gb,
                                     error_rate_alert_threshold=error_rate,
                                     check_interval_seconds=check_interval),
@@ -217,12 +218,15 @@ def test_maintenance_under_running_writer_loses_nothing(tmp_path: Path,
     assert last_stats["rotations"] > 0
 
 
-def test_rotated_files_are_compressed_in_place(tmp_path: Path,
-                                              managers: list[LogManager]) -> None:
-    """Files the writer rotated by size are gzipped beside themselves by a maintenance pass."""
+@pytest.mark.parametrize("compression", [True, False])
+def test_rotated_files_are_compressed_in_place(tmp_path: Path, managers: list[LogManager],
+                                              compression: bool) -> None:
+    """Files the writer rotated by size are gzipped beside themselves by a maintenance pass,
+    unless performance.enable_compression is off."""
     root = tmp_path / "logs"
     policy = RetentionPolicy(archive_after_days=None, delete_after_days=None, min_age_minutes=0)
-    manager = LogManager("coord", root, make_config(policy, max_file_size_mb=0.01),
+    manager = LogManager("coord", root, make_config(policy, max_file_size_mb=0.01,
+                                                    compression=compression),
                          start_thread=False)
     managers.append(manager)
     log = manager.register_container("strat_1").get_logger("m")
@@ -230,10 +234,14 @@ def test_rotated_files_are_compressed_in_place(tmp_path: Path,
         log.info("tick", rid=f"r{i}", pad="p" * 50)
     assert runtime.flush()
     summary = manager.run_maintenance()
-    assert summary["compressed"] >= 2
     names = [p.name for p in (root / "containers/strat_1").iterdir()]
     assert "m.log" in names
-    assert all(n == "m.log" or n.endswith(".log.gz") for n in names)
+    if compression:
+        assert summary["compressed"] >= 2
+        assert all(n == "m.log" or n.endswith(".log.gz") for n in names)
+    else:
+        assert summary["compressed"] == 0
+        assert len(names) >= 3 and not any(n.endswith(".gz") for n in names)
     assert all_container_ids(root) == Counter(f"r{i}" for i in range(400))
 
 

@@ -307,6 +307,20 @@ def test_periodic_flush_without_explicit_flush(tmp_path: Path, poll: Any) -> Non
              timeout=30)
 
 
+def test_batch_size_flushes_before_the_interval(tmp_path: Path, poll: Any) -> None:
+    """performance.batch_size records delivered flush the backends, the interval still far off."""
+    config = LogtoolConfig(logging=LoggingConfig(
+        backends={"f": BackendConfig("f", "file", options={"path": str(tmp_path / "o.txt")})},
+        routing_rules=(RoutingRule("all", ("f",)),),
+        performance=PerformanceConfig(flush_interval_seconds=3600, batch_size=3)))
+    with Router.from_config(config) as router:
+        assert router.batch_size == 3
+        for n in range(3):
+            router.dispatch("text", text("INFO", f"batched {n}"))
+        poll(lambda: "batched 2" in (tmp_path / "o.txt").read_text(), "flush after a batch",
+             timeout=30)
+
+
 def test_concurrent_dispatchers_lose_nothing_uncounted() -> None:
     """Records from many threads are each either written or counted as dropped."""
     with router_for((RoutingRule("all", ("a",)),), queue_size=1000) as router:
