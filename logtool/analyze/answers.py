@@ -135,8 +135,12 @@ def _code_state() -> str:
     if not _code_digest:
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         lines = [__version__]
-        # Packaged queries live in the package; an editable checkout keeps them beside it.
-        for top in (package, os.path.join(os.path.dirname(package), "queries")):
+        tops = [package]
+        # A wheel ships the queries inside the package; a checkout keeps them beside it
+        # (the lookup order of logtool/queries.py).
+        if not os.path.isdir(os.path.join(package, "queries")):
+            tops.append(os.path.join(os.path.dirname(package), "queries"))
+        for top in tops:
             for dirpath, dirnames, filenames in os.walk(top):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
                 for name in sorted(filenames):
