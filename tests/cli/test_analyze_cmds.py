@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from fixtures import build_run_tree, snapshot
 from typer.testing import CliRunner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fixtures import build_bad_tree, build_container_tree, build_run_tree, snapshot
 
 from logtool.cli import app
 
@@ -23,20 +20,6 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs"
 def run(*args: str):
     """Invoke logtool with args."""
     return CliRunner().invoke(app, [str(a) for a in args])
-
-
-@pytest.fixture
-def ctree(tmp_path: Path) -> Path:
-    """The main hand-written container tree."""
-    return build_container_tree(tmp_path / "logs")
-
-
-@pytest.fixture
-def btree(tmp_path: Path) -> Path:
-    """The bad-input tree."""
-    root = tmp_path / "bad"
-    build_bad_tree(root)
-    return root
 
 
 def test_container_health_json_shape(ctree: Path) -> None:

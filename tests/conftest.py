@@ -1,14 +1,10 @@
-"""Fixture trees for the analyzer tests (built by tests/fixtures.py, answers computed by hand)."""
+"""Fixture trees for the analyzer and CLI tests (built by tests/fixtures.py, answers by hand)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from fixtures import build_bad_tree, build_container_tree, build_run_tree
 
 
