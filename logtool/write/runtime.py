@@ -142,26 +142,27 @@ def _open_sink() -> Sink:
     return sink
 
 
+def _lazy_sink() -> Sink | None:
+    """The sink a first submit after configure/shutdown hands its record to (opened now);
+    None, counted as a drop, once the interpreter is exiting."""
+    if _STATE.exited:
+        count("dropped_after_exit")
+        return None
+    return current_sink()
+
+
 def _lazy_submit(relpath: str, record: dict[str, Any], mirror: str | None = None) -> None:
     """First submit after configure/shutdown: open the sink, then hand the record over."""
-    st = _STATE
-    if st.exited:
-        count("dropped_after_exit")
-        return
-    with st.lock:
-        sink = st.sink if st.sink is not None else _open_sink()
-    sink.submit(relpath, record, mirror)
+    sink = _lazy_sink()
+    if sink is not None:
+        sink.submit(relpath, record, mirror)
 
 
 def _lazy_submit_log(item: LogItem) -> None:
     """_lazy_submit for a ContainerLogger's LogItem."""
-    st = _STATE
-    if st.exited:
-        count("dropped_after_exit")
-        return
-    with st.lock:
-        sink = st.sink if st.sink is not None else _open_sink()
-    sink.submit_log(item)
+    sink = _lazy_sink()
+    if sink is not None:
+        sink.submit_log(item)
 
 
 def current_sink() -> Sink:
