@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ def ts(clock: str, day: str = DAY) -> str:
         clock += ".000000"
     hms, frac = clock.split(".")
     return f"{day}T{hms}.{frac.ljust(6, '0')}Z"
+
+
+def after_ten(ms: float) -> str:
+    """The wall-clock time ms milliseconds after 10:00:00 (negative: before), for ts()/log()."""
+    return (datetime(2026, 1, 1, 10) + timedelta(microseconds=round(ms * 1000))).strftime(
+        "%H:%M:%S.%f")
 
 
 def log(clock: str, level: str, container: str, component: str, message: str,

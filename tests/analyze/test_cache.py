@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures import snapshot
+from fixtures import after_ten, log, snapshot
 
 from logtool.analyze import cache
 from logtool.analyze import trace as trace_mod
@@ -19,21 +19,7 @@ from logtool.errors import BadInputError
 
 def rec(ms: int, cid: str, corr: str | None, msg: str = "m") -> str:
     """One container log line at 10:00:00 + ms."""
-    return (
-        json.dumps(
-            {
-                "timestamp": f"2026-11-21T10:00:{ms // 1000:02d}.{ms % 1000 * 1000:06d}Z",
-                "level": "INFO",
-                "container_id": cid,
-                "component_name": "main",
-                "message": msg,
-                "event_scope": "internal_bus",
-                "correlation_id": corr,
-                "context": {},
-            }
-        )
-        + "\n"
-    )
+    return json.dumps(log(after_ten(ms), "INFO", cid, "main", msg, corr, "internal_bus")) + "\n"
 
 
 @pytest.fixture

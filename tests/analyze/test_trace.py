@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import fixtures
 import pytest
 from fixtures import snapshot
 
@@ -26,16 +27,7 @@ def log(
     ms: float, cid: str, comp: str, msg: str, corr: str | None, level: str = "INFO"
 ) -> dict[str, Any]:
     """A container log record as the contract describes it."""
-    return {
-        "timestamp": ts(ms),
-        "level": level,
-        "container_id": cid,
-        "component_name": comp,
-        "message": msg,
-        "event_scope": "internal_bus",
-        "correlation_id": corr,
-        "context": {},
-    }
+    return fixtures.log(fixtures.after_ten(ms), level, cid, comp, msg, corr, "internal_bus")
 
 
 def flow(ms: float, src: str, dst: str, tier: str, corr: str, latency: float) -> dict[str, Any]:

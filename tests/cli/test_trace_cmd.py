@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures import after_ten, log
 from typer.testing import CliRunner
 
 from logtool.cli import app
@@ -15,18 +16,7 @@ runner = CliRunner()
 
 def rec(ms: int, cid: str, msg: str, corr: str | None, level: str = "INFO") -> str:
     """One container log line at 10:00:00 + ms."""
-    return json.dumps(
-        {
-            "timestamp": f"2026-11-21T10:00:00.{ms * 1000:06d}Z",
-            "level": level,
-            "container_id": cid,
-            "component_name": "main",
-            "message": msg,
-            "event_scope": "internal_bus",
-            "correlation_id": corr,
-            "context": {},
-        }
-    )
+    return json.dumps(log(after_ten(ms), level, cid, "main", msg, corr, "internal_bus"))
 
 
 @pytest.fixture
