@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from typing import Any
@@ -72,24 +73,19 @@ def build(command: str | None = None) -> typer.Typer:
     )
     app.callback()(_root)
     wanted = COMMANDS.get(command or "")
-    if command != "version":
-        for name in COMMAND_MODULES:
-            if wanted is None or name == wanted:
-                importlib.import_module(name).register(app)
+    modules = () if command == "version" else (wanted,) if wanted else COMMAND_MODULES
+    for name in modules:
+        importlib.import_module(name).register(app)
     if wanted is not None:  # typer builds the parameters of every registered command
         app.registered_commands = [c for c in app.registered_commands if c.name == command]
     app.command()(version)
     return app
 
 
-_full: list[typer.Typer] = []
-
-
+@functools.cache
 def full_app() -> typer.Typer:
     """The application with every command (built once a process)."""
-    if not _full:
-        _full.append(build())
-    return _full[0]
+    return build()
 
 
 def _root() -> None:
